@@ -1,0 +1,82 @@
+"""The one configuration object, read from the environment and an optional ``.env`` file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from index.embed import DEFAULT_MODEL
+from index.search import SearchOptions
+
+
+class Settings(BaseSettings):
+    """Every setting of newsbot. Environment names are given in ``validation_alias``."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+    )
+
+    telegram_bot_token: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("TELEGRAM_BOT_TOKEN", "telegram_bot_token")
+    )
+    telegram_api_base_url: str = Field(
+        default="https://api.telegram.org/bot",
+        validation_alias=AliasChoices("TELEGRAM_API_BASE_URL", "telegram_api_base_url"),
+    )
+    admin_ids: Annotated[list[int], NoDecode] = Field(
+        default_factory=list, validation_alias=AliasChoices("NEWSBOT_ADMIN_IDS", "admin_ids")
+    )
+    corpus_dir: Path = Field(
+        default=Path("corpus"), validation_alias=AliasChoices("NEWSBOT_CORPUS_DIR", "corpus_dir")
+    )
+    index_dir: Path = Field(
+        default=Path("var/index"), validation_alias=AliasChoices("NEWSBOT_INDEX_DIR", "index_dir")
+    )
+    model: str = Field(
+        default=DEFAULT_MODEL, validation_alias=AliasChoices("NEWSBOT_MODEL", "model")
+    )
+    threads: int = Field(
+        default=2, ge=1, validation_alias=AliasChoices("NEWSBOT_THREADS", "threads")
+    )
+    answer_count: int = Field(
+        default=3,
+        ge=1,
+        le=10,
+        validation_alias=AliasChoices("NEWSBOT_ANSWER_COUNT", "answer_count"),
+    )
+    abstain_threshold: float = Field(
+        default=SearchOptions().threshold,
+        validation_alias=AliasChoices("NEWSBOT_ABSTAIN_THRESHOLD", "abstain_threshold"),
+    )
+    questions_per_minute: int = Field(
+        default=10,
+        ge=1,
+        validation_alias=AliasChoices("NEWSBOT_QUESTIONS_PER_MINUTE", "questions_per_minute"),
+    )
+    reload_interval: float = Field(
+        default=2.0,
+        gt=0,
+        validation_alias=AliasChoices("NEWSBOT_RELOAD_INTERVAL", "reload_interval"),
+    )
+    webhook_secret: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("NEWSBOT_WEBHOOK_SECRET", "webhook_secret")
+    )
+    log_level: str = Field(
+        default="INFO", validation_alias=AliasChoices("NEWSBOT_LOG_LEVEL", "log_level")
+    )
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [int(part) for part in value.replace(";", ",").split(",") if part.strip()]
+        if isinstance(value, int):
+            return [value]
+        return value
+
+    def search_options(self) -> SearchOptions:
+        """Search options as configured."""
+        return SearchOptions(k=self.answer_count, threshold=self.abstain_threshold)

@@ -1,0 +1,254 @@
+"""Answering a question with ranked, quotable passages, or honestly abstaining.
+
+Candidates come from the dense index (FAISS) and from BM25; each candidate is then scored four
+ways (dense cosine, BM25, character n-grams, word-piece MaxSim), the scores are standardised
+over the candidates and fused with weights chosen on the question set (docs/retrieval.md).
+Whether to answer at all is decided on absolute similarity, not on the fused rank, because a
+best passage is always found, even for a question the coverage says nothing about.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import asdict, dataclass, field, replace
+
+import faiss
+import numpy as np
+
+from index.embed import Embedder, Encoded
+from index.errors import QuestionError
+from index.highlight import text_fragment_link
+from index.lexical import LexicalScorer
+from index.matching import QUESTION_STOPWORDS, TokenMatcher
+from index.store import IndexData
+
+
+@dataclass(frozen=True)
+class Weights:
+    """Fusion weights of the standardised scores."""
+
+    dense: float = 0.25
+    bm25: float = 0.25
+    chars: float = 1.0
+    tokens: float = 3.0
+
+
+@dataclass(frozen=True)
+class SearchOptions:
+    """How to search; ``threshold`` is the confidence below which a passage is not quoted."""
+
+    k: int = 3
+    candidates: int = 50
+    threshold: float = 0.26
+    weights: Weights = field(default_factory=Weights)
+    max_question_chars: int = 1000
+    duplicate_similarity: float = 0.92
+
+
+@dataclass(frozen=True)
+class Source:
+    """An article that carries a quote."""
+
+    doc_id: str
+    title: str
+    outlet: str
+    published: str
+    url: str
+    link: str
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One quotable passage with its best sentence and its source.
+
+    ``highlight_start``/``highlight_end`` locate ``highlight`` in ``text``; ``also`` lists other
+    articles that carry a near-identical passage.
+    """
+
+    text: str
+    highlight: str
+    highlight_start: int
+    highlight_end: int
+    score: float
+    confidence: float
+    title: str
+    outlet: str
+    url: str
+    link: str
+    published: str
+    doc_id: str
+    paragraph: int
+    section: str
+    also: tuple[Source, ...] = ()
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["also"] = [asdict(s) for s in self.also]
+        return data
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The result of a question: ``answered`` is False (and ``passages`` empty) to abstain."""
+
+    question: str
+    answered: bool
+    passages: tuple[Hit, ...]
+    confidence: float
+
+    def to_dict(self) -> dict:
+        return {
+            "question": self.question,
+            "answered": self.answered,
+            "confidence": round(self.confidence, 4),
+            "passages": [h.to_dict() for h in self.passages],
+        }
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
+
+
+def clean_question(question: str, limit: int = 1000) -> str:
+    """The question as it will be searched: control characters dropped, spaces folded,
+    at most ``limit`` characters. Raises ``QuestionError`` when nothing is left."""
+    text = unicodedata.normalize("NFC", question)
+    text = " ".join(_CONTROL.sub(" ", text).split())
+    if not text:
+        raise QuestionError("the question is empty: type a question about the story")
+    return text[:limit].rstrip()
+
+
+class Searcher:
+    """Answers questions from one loaded build. Safe to share; ``encode`` is serialised."""
+
+    def __init__(self, data: IndexData, embedder: Embedder, options: SearchOptions) -> None:
+        self.data = data
+        self.options = options
+        self._embedder = embedder
+        texts = [p.passage.text for p in data.passages]
+        self._lexical = LexicalScorer(texts)
+        self._dense = faiss.IndexFlatIP(
+            data.vectors.shape[1] if data.vectors.size else embedder.dim
+        )
+        if len(texts):
+            self._dense.add(data.vectors)
+        self._matcher = TokenMatcher(
+            data.tokens,
+            data.token_ids,
+            data.token_offsets,
+            [(p.tok_start, p.tok_end) for p in data.passages],
+            embedder.vocabulary_ids(QUESTION_STOPWORDS),
+        )
+
+    @property
+    def build_id(self) -> str:
+        return self.data.build_id
+
+    def ask(self, question: str, k: int | None = None) -> Answer:
+        """Answer one question with up to ``k`` passages (``options.k`` by default)."""
+        return self.ask_many([question], k)[0]
+
+    def ask_many(self, questions: list[str], k: int | None = None) -> list[Answer]:
+        """Answer several questions, encoding them together in one batch.
+
+        Raises ``QuestionError`` if any question is empty after cleaning.
+        """
+        cleaned = [clean_question(q, self.options.max_question_chars) for q in questions]
+        encoded = self._embedder.encode_tokens(cleaned)
+        return [
+            self._answer(q, e, k or self.options.k) for q, e in zip(cleaned, encoded, strict=True)
+        ]
+
+    def _answer(self, question: str, encoded: Encoded, k: int) -> Answer:
+        if not self.data.passages:
+            return Answer(question, False, (), 0.0)
+        rows = self._candidates(question, encoded.vector)
+        weights = self._matcher.weights(encoded.token_ids)
+        dense = self.data.vectors[rows] @ encoded.vector
+        tokens = self._matcher.scores(encoded.tokens, weights, rows)
+        fused = self._fuse(question, rows, dense, tokens)
+        confidence = (dense + tokens) / 2
+        order = np.argsort(-fused, kind="stable")
+        # Whether to answer looks at the best dense and best word-piece similarity anywhere:
+        # on the question set this separates off-topic questions better than the top passage.
+        overall = float(dense.max() + tokens.max()) / 2
+        chosen: list[tuple[int, Hit]] = []
+        for rank, i in enumerate(order):
+            if overall < self.options.threshold or len(chosen) >= k:
+                break
+            if rank and confidence[i] < self.options.threshold:
+                continue
+            hit = self._hit(rows[i], float(fused[i]), float(confidence[i]), encoded, weights)
+            if not self._merge_duplicate(chosen, hit, rows[i]):
+                chosen.append((rows[i], hit))
+        hits = tuple(hit for _, hit in chosen)
+        return Answer(question, bool(hits), hits, overall)
+
+    def _candidates(self, question: str, vector: np.ndarray) -> list[int]:
+        total = len(self.data.passages)
+        if total <= self.options.candidates:
+            return list(range(total))
+        _, dense_rows = self._dense.search(vector[None, :], self.options.candidates)
+        bm25 = self._lexical.bm25(question)
+        lexical_rows = np.argsort(-bm25)[: self.options.candidates]
+        return sorted({int(r) for r in dense_rows[0] if r >= 0} | {int(r) for r in lexical_rows})
+
+    def _fuse(
+        self, question: str, rows: list[int], dense: np.ndarray, tokens: np.ndarray
+    ) -> np.ndarray:
+        w = self.options.weights
+        bm25 = self._lexical.bm25(question)[rows]
+        chars = self._lexical.chars(question)[rows]
+        return (
+            w.dense * _standardise(dense)
+            + w.bm25 * _standardise(bm25)
+            + w.chars * _standardise(chars)
+            + w.tokens * _standardise(tokens)
+        )
+
+    def _hit(
+        self, row: int, score: float, confidence: float, encoded: Encoded, weights: np.ndarray
+    ) -> Hit:
+        stored = self.data.passages[row]
+        passage = stored.passage
+        article = self.data.articles[passage.doc_id]
+        by_sentence = self._matcher.sentence_scores(encoded.tokens, weights, row, passage.sentences)
+        best = int(np.argmax(by_sentence)) if len(by_sentence) else 0
+        start, end = passage.sentences[best] if passage.sentences else (0, len(passage.text))
+        sentence = passage.text[start:end]
+        return Hit(
+            text=passage.text,
+            highlight=sentence,
+            highlight_start=start,
+            highlight_end=end,
+            score=round(score, 4),
+            confidence=round(confidence, 4),
+            title=article.title,
+            outlet=article.outlet,
+            url=article.url,
+            link=text_fragment_link(article.url, sentence),
+            published=article.published,
+            doc_id=passage.doc_id,
+            paragraph=passage.paragraph,
+            section=passage.section,
+        )
+
+    def _merge_duplicate(self, chosen: list[tuple[int, Hit]], hit: Hit, row: int) -> bool:
+        """Fold ``hit`` into an earlier hit from another article that carries the same text."""
+        for n, (earlier_row, earlier) in enumerate(chosen):
+            if earlier.doc_id == hit.doc_id:
+                continue
+            similarity = float(self.data.vectors[earlier_row] @ self.data.vectors[row])
+            if similarity >= self.options.duplicate_similarity:
+                source = Source(hit.doc_id, hit.title, hit.outlet, hit.published, hit.url, hit.link)
+                chosen[n] = (earlier_row, replace(earlier, also=(*earlier.also, source)))
+                return True
+        return False
+
+
+def _standardise(values: np.ndarray) -> np.ndarray:
+    spread = float(values.std())
+    if spread < 1e-9:
+        return np.zeros_like(values, dtype=np.float32)
+    return ((values - values.mean()) / spread).astype(np.float32)
