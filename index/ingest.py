@@ -78,6 +78,7 @@ class FeedResult:
     feed_url: str
     terms: list[str]
     outcomes: list[Outcome] = field(default_factory=list)
+    error: str = ""
 
 
 @dataclass(frozen=True)
@@ -179,7 +180,7 @@ class Ingester:
             )
             entries = parse_feed(download.content)
         except NewsbotError as exc:
-            return FeedResult(feed_url, terms, [_failed(feed_url, str(exc))])
+            return FeedResult(feed_url, terms, [_failed(feed_url, str(exc))], str(exc))
         min_hits = 1 if words else MIN_TERM_HITS
         outcomes = []
         for entry in entries:
