@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from bot.add_command import add
 from bot.engine import open_searcher, run_build
 from bot.settings import Settings
 from bot.terminal import print_answer, print_sources
@@ -201,6 +202,9 @@ def sources(
         out.print(json.dumps(rows, ensure_ascii=False), markup=False)
     else:
         print_sources(out, articles)
+
+
+app.command("add")(add)
 
 
 def main() -> None:

@@ -6,12 +6,15 @@ test works on a copy of the seed corpus in tmp_path.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from bot.cli import app
 from index.articles import load_article, load_corpus
 from index.duplicates import JACCARD_THRESHOLD, shingles, similarity
 from index.errors import CorpusError
@@ -510,6 +513,102 @@ def test_story_terms_come_from_the_corpus_and_need_two_hits():
     assert belongs_to_story(entry("Navalny's supporters light CANDLES"), terms, min_hits=2)
     assert not belongs_to_story(entry("Navalny lawyer files appeal"), terms, min_hits=2)
     assert not belongs_to_story(entry("Record snowfall in Moscow"), terms, min_hits=2)
+
+
+# --- the newsbot add command ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def cli_env(corpus: Path, tmp_path: Path, monkeypatch) -> dict[str, str]:
+    """Settings for the CLI pointing at the tmp corpus and index, away from any .env file."""
+    monkeypatch.chdir(tmp_path)
+    return {"NEWSBOT_CORPUS_DIR": str(corpus), "NEWSBOT_INDEX_DIR": str(tmp_path / "index")}
+
+
+def run_cli(env: dict[str, str], *args: str):
+    return CliRunner().invoke(app, list(args), env=env)
+
+
+def test_cli_add_prints_one_line_per_item_and_a_summary(site, corpus, cli_env):
+    result = run_cli(cli_env, "add", "--no-build", site.url(SPB), site.url(AMP_SPB))
+
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].startswith("added   Candles in 312 courtyards")
+    assert lines[1].startswith(f"skipped {site.url(AMP_SPB)}: already present (2021-02-14-")
+    assert lines[2] == "1 added, 1 skipped, 0 failed"
+    assert len(lines) == 3  # --no-build: no index update
+    assert not (corpus.parent / "index").exists()
+
+
+def test_cli_add_exits_non_zero_when_anything_failed(site, corpus, cli_env):
+    result = run_cli(
+        cli_env, "add", "--no-build", site.url(KAZAN), site.url("/gone.html"), "ftp://x/y"
+    )
+
+    assert result.exit_code == 1
+    assert "failed  " + site.url("/gone.html") + ": the server answered HTTP 404" in result.output
+    assert "failed  ftp://x/y: refused 'ftp:' URLs" in result.output
+    assert result.output.splitlines()[-1] == "1 added, 0 skipped, 2 failed"
+
+
+def test_cli_add_feed_with_match_and_corpus_option(site, corpus, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    feed_url = site.url("/feeds/world.xml")
+    args = ["add", "--no-build", "--corpus", str(corpus), "--feed", feed_url, "--match", "Kazan"]
+    result = CliRunner().invoke(app, args)
+
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == f"feed {site.url('/feeds/world.xml')}: 7 entries; story terms: kazan"
+    assert sum(line.startswith("added   Kazan") for line in lines) == 1
+    assert lines[-1] == "1 added, 6 skipped, 0 failed"
+
+
+def test_cli_add_malformed_feed_fails(site, cli_env):
+    result = run_cli(cli_env, "add", "--no-build", "--feed", site.url("/feeds/broken.xml"))
+
+    assert result.exit_code == 1
+    assert result.output.splitlines()[0].startswith(
+        f"failed  {site.url('/feeds/broken.xml')}: not a valid RSS or Atom feed"
+    )
+
+
+def test_cli_add_without_anything_to_add_is_a_usage_error(cli_env):
+    result = run_cli(cli_env, "add")
+
+    assert result.exit_code == 2
+    assert "give URLs or files to add, or --feed URL" in result.output
+
+
+def test_cli_add_to_a_missing_corpus_is_one_error_line(site, tmp_path, cli_env):
+    result = run_cli(cli_env, "add", "--corpus", str(tmp_path / "nope"), site.url(SPB))
+
+    assert result.exit_code == 1
+    assert result.output.strip().startswith("error: corpus folder")
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.slow
+def test_end_to_end_add_two_articles_rebuild_and_ask(site, corpus, cli_env, embedder, monkeypatch):
+    # One model per session: the build and the searcher get the session's embedder.
+    monkeypatch.setattr("bot.engine.load_embedder", lambda settings: embedder)
+    question = "How many courtyards in St Petersburg took part in the candle gatherings?"
+    assert "312" not in load_article(SEED).text
+
+    added = run_cli(cli_env, "add", site.url(SPB), site.url(KAZAN))
+
+    assert added.exit_code == 0, added.output
+    assert "2 added, 0 skipped, 0 failed" in added.output
+    assert "index updated: 3 articles" in added.output
+    asked = run_cli(cli_env, "ask", "--json", question)
+    assert asked.exit_code == 0, asked.output
+    answer = json.loads(asked.output)
+    assert answer["answered"] is True
+    top = answer["passages"][0]
+    assert "312 courtyards" in top["text"]
+    assert top["url"] == site.url(SPB)
+    assert top["outlet"] == "Neva Courier"
 
 
 PARAGRAPHS_NOVOSIBIRSK = """\
