@@ -1,0 +1,130 @@
+"""The `newsbot` command line as an operator meets it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from bot.cli import app
+
+COMMANDS = ["build", "ask", "eval", "sources"]
+HIT_FIELDS = {
+    "text",
+    "highlight",
+    "score",
+    "title",
+    "outlet",
+    "url",
+    "link",
+    "published",
+    "doc_id",
+    "paragraph",
+}
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+def test_help_everywhere(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    for command in COMMANDS:
+        assert command in result.output
+        sub = runner.invoke(app, [command, "--help"])
+        assert sub.exit_code == 0 and "Usage" in sub.output
+
+
+def test_ask_json(runner: CliRunner, seed_index: Path) -> None:
+    result = runner.invoke(
+        app, ["ask", "--json", "-k", "2", "--index", str(seed_index), "Who is Leonid Volkov?"]
+    )
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    assert payload["question"] == "Who is Leonid Volkov?" and payload["answered"] is True
+    assert 1 <= len(payload["passages"]) <= 2
+    assert set(payload["passages"][0]) >= HIT_FIELDS
+    assert "Volkov" in payload["passages"][0]["text"]
+
+
+def test_ask_readable(runner: CliRunner, seed_index: Path) -> None:
+    result = runner.invoke(
+        app, ["ask", "--index", str(seed_index), "how long was navalny in a coma"]
+    )
+    assert result.exit_code == 0
+    assert "medically-induced coma" in result.output and "Republic World" in result.output
+    off = runner.invoke(app, ["ask", "--index", str(seed_index), "best sourdough recipe"])
+    assert off.exit_code == 0 and "couldn't find that in the coverage" in off.output
+
+
+def test_ask_stream_from_stdin(runner: CliRunner, seed_index: Path) -> None:
+    lines = "when was navalny arrested?\n\nwho won the 2018 world cup\n"
+    result = runner.invoke(app, ["ask", "--json", "--index", str(seed_index), "-"], input=lines)
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.output.splitlines()]
+    assert [r["answered"] for r in rows] == [True, False, False]
+    assert "empty" in rows[1]["error"]
+
+
+def test_empty_question_is_a_one_line_error(runner: CliRunner, seed_index: Path) -> None:
+    result = runner.invoke(app, ["ask", "--index", str(seed_index), "   "])
+    assert result.exit_code == 2
+    assert "question is empty" in result.output and "Traceback" not in result.output
+
+
+def test_sources(runner: CliRunner, seed_index: Path) -> None:
+    result = runner.invoke(app, ["sources", "--index", str(seed_index)])
+    assert result.exit_code == 0
+    assert (
+        "2021-02-14" in result.output
+        and "Republic World" in result.output
+        and "5 passages" in result.output
+    )
+
+
+def _run(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess:
+    full_env = dict(os.environ, **(env or {}))
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        cwd=cwd,
+        timeout=120,
+    )
+
+
+def test_missing_index_says_run_build(tmp_path: Path) -> None:
+    result = _run("ask", "hello?", env={"NEWSBOT_INDEX_DIR": str(tmp_path / "none")})
+    assert result.returncode == 1
+    assert result.stderr.strip().count("\n") == 0
+    assert "no index" in result.stderr and "newsbot build" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_invalid_setting_is_one_line(tmp_path: Path) -> None:
+    result = _run("sources", env={"NEWSBOT_THREADS": "many"})
+    assert result.returncode == 2
+    assert "NEWSBOT_THREADS" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_build_prints_summary_and_stops_on_bad_article(corpus_copy: Path, tmp_path: Path) -> None:
+    env = {"NEWSBOT_INDEX_DIR": str(tmp_path / "index"), "NEWSBOT_CORPUS_DIR": str(corpus_copy)}
+    first = _run("build", env=env)
+    assert first.returncode == 0, first.stderr
+    assert "1 articles, 5 passages, 5 embedded now, 0 reused" in first.stdout
+    (corpus_copy / "zz-bad.md").write_text("---\nurl: x\n---\n\nNo title here.\n")
+    bad = _run("build", env=env)
+    assert bad.returncode == 1
+    assert "zz-bad.md: front matter has no title" in bad.stderr and "Traceback" not in bad.stderr
+    still = _run("sources", env=env)
+    assert still.returncode == 0 and "Republic World" in still.stdout
