@@ -62,13 +62,15 @@ class FeedEntry:
     summary: str
 
 
-def parse_feed(content: bytes) -> list[FeedEntry]:
-    """Parse RSS/Atom ``content`` into entries (those without a link are left out).
+def parse_feed(content: bytes, feed_url: str = "") -> list[FeedEntry]:
+    """Parse RSS/Atom ``content`` into entries (those without a link are left out); relative
+    entry links are resolved against ``feed_url``.
 
     Feeds with small faults that feedparser can read past are accepted; a document from which no
     entries can be read and that feedparser reports as malformed raises ``FeedError``.
     """
-    parsed = feedparser.parse(content)
+    headers = {"content-location": feed_url} if feed_url else None
+    parsed = feedparser.parse(content, response_headers=headers)
     if parsed.bozo and not parsed.entries:
         reason = _first_line(parsed.get("bozo_exception")) or "unknown problem"
         raise FeedError(f"not a valid RSS or Atom feed ({reason})")

@@ -43,6 +43,16 @@ class Download:
     content_type: str
     charset: str | None
 
+    def html(self) -> str | bytes:
+        """The body decoded with the charset the server declared (as browsers do), or the raw
+        bytes when it declared none or a wrong one, for the HTML parser to detect."""
+        if not self.charset:
+            return self.content
+        try:
+            return self.content.decode(self.charset)
+        except (LookupError, UnicodeDecodeError):
+            return self.content
+
 
 def fetch(
     url: str,

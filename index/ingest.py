@@ -139,7 +139,7 @@ class Ingester:
             download = fetch(
                 url, client=self._client, timeout=self._timeout, max_bytes=self._max_bytes
             )
-            article = extract_html(download.content, download.url)
+            article = extract_html(download.html(), download.url)
         except NotAnArticle as exc:
             return _skipped(url, "not an article") if from_feed else _failed(url, str(exc))
         except NewsbotError as exc:
@@ -178,7 +178,7 @@ class Ingester:
                 timeout=self._timeout,
                 max_bytes=self._max_bytes,
             )
-            entries = parse_feed(download.content)
+            entries = parse_feed(download.content, download.url)
         except NewsbotError as exc:
             return FeedResult(feed_url, terms, [_failed(feed_url, str(exc))], str(exc))
         min_hits = 1 if words else MIN_TERM_HITS
@@ -224,9 +224,9 @@ def file_stem(article: ExtractedArticle) -> str:
     """``<published>-<outlet>-<title words>``, ASCII letters, digits and hyphens only."""
     date = article.published or "undated"
     outlet = _slug(article.outlet, _MAX_OUTLET_SLUG).replace("-", "")
-    title = _slug(article.title, _MAX_TITLE_SLUG)
+    title = _slug(article.title, _MAX_TITLE_SLUG) if _mostly_latin(article.title) else ""
     if not title:
-        # A title with no Latin letters (Cyrillic, say) leaves nothing to slug.
+        # A Cyrillic (say) title would leave only its digits, or nothing, to slug.
         seed = article.url or "\n".join(article.blocks)
         title = "article-" + hashlib.sha256(seed.encode("utf-8")).hexdigest()[:10]
     return "-".join(part for part in (date, outlet, title) if part)
@@ -280,6 +280,11 @@ def _front_matter(article: ExtractedArticle, provenance: dict) -> dict:
 
 def _remember(doc_id: str, url: str, paragraphs: Iterable) -> _Known:
     return _Known(doc_id, url_key(url), shingles(p.text for p in paragraphs))
+
+
+def _mostly_latin(text: str) -> bool:
+    letters = [c for c in text if c.isalpha()]
+    return sum(c.isascii() for c in letters) * 2 >= len(letters) > 0
 
 
 def _slug(text: str, limit: int) -> str:

@@ -3,7 +3,8 @@
 Pages are served with ``http://site.test`` replaced by the server's real address, so canonical
 links in them point back at this server. Besides the files there are routes that misbehave on
 purpose: a 20 MB page streamed without a length, one that declares 20 MB, a slow page, a PDF,
-JSON, and redirects to other pages and to a ``file:`` URL.
+JSON, and redirects to other pages and to a ``file:`` URL. Pages under ru/ are sent in
+windows-1251, declared in the Content-Type header only.
 """
 
 from __future__ import annotations
@@ -81,8 +82,13 @@ def serve_file(handler: BaseHTTPRequestHandler, site: SiteServer) -> None:
     if not path.is_relative_to(site.root.resolve()) or not path.is_file():
         send(handler, 404, "text/html", b"<html><body><h1>Page not found</h1></body></html>")
         return
-    body = path.read_text(encoding="utf-8").replace(PLACEHOLDER, site.base).encode("utf-8")
-    send(handler, 200, CONTENT_TYPES.get(path.suffix, "application/octet-stream"), body)
+    text = path.read_text(encoding="utf-8").replace(PLACEHOLDER, site.base)
+    content_type = CONTENT_TYPES.get(path.suffix, "application/octet-stream")
+    if relative.startswith("ru/"):
+        # Russian pages in the old Windows encoding, declared only in the HTTP header.
+        send(handler, 200, "text/html; charset=windows-1251", text.encode("cp1251"))
+        return
+    send(handler, 200, content_type, text.encode("utf-8"))
 
 
 def send(handler: BaseHTTPRequestHandler, status: int, content_type: str, body: bytes) -> None:

@@ -120,6 +120,19 @@ def test_broken_markup_is_still_added(site, ingester):
     assert "Dekabristov Street" in article.text
 
 
+def test_charset_from_the_http_header_and_a_non_latin_title(site, ingester, corpus):
+    outcome = ingester.add(site.url("/ru/spb-dvory.html"))
+
+    assert outcome.status == ADDED, outcome.line
+    article = load_article(outcome.path)
+    assert article.title.startswith("Свечи в 312 дворах")
+    assert (article.outlet, article.language) == ("Невский вестник", "ru")
+    assert "Жители как минимум 312 петербургских дворов" in article.text
+    assert outcome.path.parent == corpus
+    assert outcome.path.name.startswith("2021-02-14-article-")
+    assert outcome.path.name.isascii()
+
+
 def test_add_html_file(ingester):
     outcome = ingester.add(str(SITE_DIR / KAZAN.lstrip("/")))
 
