@@ -1,0 +1,49 @@
+# One entry point for people and CI. Every target sets up what it needs first.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+# torch goes in first, as a CPU build: left to resolve on its own, pip pulls a multi-GB CUDA
+# build. Elsewhere, point TORCH_INDEX at https://download.pytorch.org/whl/cpu.
+TORCH ?= torch==2.13.0
+TORCH_INDEX ?=
+PYTEST_ARGS ?=
+export Q
+
+.PHONY: setup test lint ask build run chat bench clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet $(TORCH) $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+test: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+build: setup
+	$(BIN)/newsbot build
+
+ask: build
+	@test -n "$$Q" || { echo 'usage: make ask Q="your question"'; exit 2; }
+	$(BIN)/newsbot ask "$$Q"
+
+run: build
+	$(BIN)/newsbot run
+
+chat: build
+	$(BIN)/newsbot chat
+
+bench: build
+	$(BIN)/python bench/core.py
+
+clean:
+	rm -rf $(VENV) var
