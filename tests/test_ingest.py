@@ -616,7 +616,7 @@ def test_end_to_end_add_two_articles_rebuild_and_ask(site, corpus, cli_env, embe
     assert "index updated: 3 articles" in added.output
     asked = run_cli(cli_env, "ask", "--json", question)
     assert asked.exit_code == 0, asked.output
-    answer = json.loads(asked.output)
+    answer = json.loads(asked.stdout)
     assert answer["answered"] is True
     top = answer["passages"][0]
     assert "312 courtyards" in top["text"]
