@@ -35,7 +35,9 @@ def percentile(values: list[float], p: float) -> float:
 
 def bench_query(embedder: Embedder, index_dir: Path, rounds: int) -> dict:
     searcher = Searcher(load_index(index_dir), embedder, SearchOptions())
-    questions = [json.loads(line)["q"] for line in QUESTIONS.read_text().splitlines() if line.strip()]
+    questions = [
+        json.loads(line)["q"] for line in QUESTIONS.read_text().splitlines() if line.strip()
+    ]
     searcher.ask("warm up")
     embedder.encode(["warm up"])
     ask_ms, encode_ms = [], []
@@ -117,11 +119,13 @@ def main() -> None:
     )
     print(
         f"build: {build['passages']} passages, {build['build_passages_per_s']:.1f} passages/s "
-        f"vs raw encode {build['raw_encode_passages_per_s']:.1f}/s; ratio {build['build_vs_raw']:.2f}"
+        f"vs raw encode {build['raw_encode_passages_per_s']:.1f}/s; "
+        f"ratio {build['build_vs_raw']:.2f}"
     )
     print(
         f"no-change rebuild: {build['no_change_rebuild_s']:.3f} s, "
-        f"{build['no_change_embedded']} embedded, model loaded {build['no_change_model_loads']} times"
+        f"{build['no_change_embedded']} embedded, "
+        f"model loaded {build['no_change_model_loads']} times"
     )
     print(json.dumps({"query": query, "build": build, "model_load_s": load_s}))
 

@@ -133,6 +133,7 @@ class Searcher:
         )
         if len(texts):
             self._dense.add(data.vectors)
+        self._scripts = _scripts("".join(texts))
         self._matcher = TokenMatcher(
             data.tokens,
             data.token_ids,
@@ -161,7 +162,7 @@ class Searcher:
         ]
 
     def _answer(self, question: str, encoded: Encoded, k: int) -> Answer:
-        if not self.data.passages:
+        if not self.data.passages or not self._readable(question):
             return Answer(question, False, (), 0.0)
         rows = self._candidates(question, encoded.vector)
         weights = self._matcher.weights(encoded.token_ids)
@@ -184,6 +185,18 @@ class Searcher:
                 chosen.append((rows[i], hit))
         hits = tuple(hit for _, hit in chosen)
         return Answer(question, bool(hits), hits, overall)
+
+    def _readable(self, question: str) -> bool:
+        """Whether most of the question's letters are in a script the coverage is written in.
+
+        The model splits text in other scripts into single characters whose similarities mean
+        nothing, so such a question is abstained rather than answered at random.
+        """
+        letters = [c for c in question if c.isalpha()]
+        if not letters:
+            return True
+        known = sum(_script(c) in self._scripts for c in letters)
+        return known * 2 >= len(letters)
 
     def _candidates(self, question: str, vector: np.ndarray) -> list[int]:
         total = len(self.data.passages)
@@ -245,6 +258,14 @@ class Searcher:
                 chosen[n] = (earlier_row, replace(earlier, also=(*earlier.also, source)))
                 return True
         return False
+
+
+def _script(char: str) -> str:
+    return unicodedata.name(char, "UNKNOWN").split(" ", 1)[0]
+
+
+def _scripts(text: str) -> frozenset[str]:
+    return frozenset(_script(c) for c in set(text) if c.isalpha())
 
 
 def _standardise(values: np.ndarray) -> np.ndarray:

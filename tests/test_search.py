@@ -41,6 +41,12 @@ def test_off_topic_question_abstains_without_passages(searcher: Searcher) -> Non
     assert not answer.answered and answer.passages == ()
 
 
+def test_question_in_a_script_the_coverage_lacks_is_abstained(searcher: Searcher) -> None:
+    # The model reads Cyrillic as single letters; its similarities there mean nothing.
+    assert not searcher.ask("когда арестовали Навального?").answered
+    assert searcher.ask("¿cuándo fue arrestado Navalny?").question
+
+
 def test_batch_gives_same_answers_as_one_by_one(searcher: Searcher) -> None:
     questions = ["how long was he in a coma", "who is leonid volkov", "best pizza in naples"]
     batch = searcher.ask_many(questions)
