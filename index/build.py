@@ -148,6 +148,8 @@ def _embed_articles(
     articles: list[Article], embedder: Embedder, max_tokens: int, progress: Progress | None
 ) -> dict[str, list[_Piece]]:
     passages = [p for a in articles for p in split_article(a, embedder.count_tokens, max_tokens)]
+    # Batches of similar length waste less work on padding; _assemble restores reading order.
+    passages.sort(key=lambda p: len(p.text))
     pieces: dict[str, list[_Piece]] = {a.doc_id: [] for a in articles}
     done = 0
     if progress:
@@ -155,7 +157,9 @@ def _embed_articles(
     for chunk_start in range(0, len(passages), _EMBED_CHUNK):
         chunk = passages[chunk_start : chunk_start + _EMBED_CHUNK]
         for passage, enc in zip(
-            chunk, embedder.encode_tokens([p.text for p in chunk]), strict=True
+            chunk,
+            embedder.encode_tokens([p.text for p in chunk], batch_size=_EMBED_CHUNK),
+            strict=True,
         ):
             pieces[passage.doc_id].append(
                 _Piece(passage, enc.vector, enc.tokens, enc.token_ids, enc.offsets)
@@ -178,7 +182,7 @@ def _assemble(
     ordered: list[_Piece] = []
     position = 0
     for article in articles:
-        for piece in pieces[article.doc_id]:
+        for piece in sorted(pieces[article.doc_id], key=_reading_order):
             if piece.id < 0:
                 piece.id, next_id = next_id, next_id + 1
             count = len(piece.token_ids)
@@ -203,6 +207,10 @@ def _assemble(
         token_ids=_stack([p.token_ids for p in ordered], (0,), np.int32, rows=True),
         token_offsets=_stack([p.token_offsets for p in ordered], (0, 2), np.int32, rows=True),
     )
+
+
+def _reading_order(piece: _Piece) -> tuple[int, int]:
+    return piece.passage.paragraph, piece.passage.part
 
 
 def _stack(parts: list[np.ndarray], empty: tuple, dtype: type, rows: bool = False) -> np.ndarray:
