@@ -44,9 +44,9 @@ class CountingEmbedder:
         self.loads += 1
         return self
 
-    def encode_tokens(self, texts: list[str]):
+    def encode_tokens(self, texts: list[str], batch_size: int = 32):  # noqa: ANN201
         self.embedded += len(texts)
-        return self.real.encode_tokens(texts)
+        return self.real.encode_tokens(texts, batch_size=batch_size)
 
     def count_tokens(self, text: str) -> int:
         return self.real.count_tokens(text)
