@@ -44,7 +44,7 @@ class CountingEmbedder:
         self.loads += 1
         return self
 
-    def encode_tokens(self, texts: list[str], batch_size: int = 32):  # noqa: ANN201
+    def encode_tokens(self, texts: list[str], batch_size: int = 32):
         self.embedded += len(texts)
         return self.real.encode_tokens(texts, batch_size=batch_size)
 
