@@ -164,27 +164,28 @@ class Searcher:
     def _answer(self, question: str, encoded: Encoded, k: int) -> Answer:
         if not self.data.passages or not self._readable(question):
             return Answer(question, False, (), 0.0)
-        rows = self._candidates(question, encoded.vector)
+        bm25 = self._lexical.bm25(question)
+        rows = self._candidates(encoded.vector, bm25)
         weights = self._matcher.weights(encoded.token_ids)
         dense = self.data.vectors[rows] @ encoded.vector
         tokens = self._matcher.scores(encoded.tokens, weights, rows)
-        fused = self._fuse(question, rows, dense, tokens)
-        confidence = (dense + tokens) / 2
-        order = np.argsort(-fused, kind="stable")
         # Whether to answer looks at the best dense and best word-piece similarity anywhere:
         # on the question set this separates off-topic questions better than the top passage.
         overall = float(dense.max() + tokens.max()) / 2
+        if overall < self.options.threshold:
+            return Answer(question, False, (), overall)
+        fused = self._fuse(question, rows, dense, bm25[rows], tokens)
+        confidence = (dense + tokens) / 2
         chosen: list[tuple[int, Hit]] = []
-        for rank, i in enumerate(order):
-            if overall < self.options.threshold or len(chosen) >= k:
+        for rank, i in enumerate(np.argsort(-fused, kind="stable")):
+            if len(chosen) >= k:
                 break
             if rank and confidence[i] < self.options.threshold:
-                continue
+                continue  # the best passage is always quoted; the others must clear the bar
             hit = self._hit(rows[i], float(fused[i]), float(confidence[i]), encoded, weights)
             if not self._merge_duplicate(chosen, hit, rows[i]):
                 chosen.append((rows[i], hit))
-        hits = tuple(hit for _, hit in chosen)
-        return Answer(question, bool(hits), hits, overall)
+        return Answer(question, True, tuple(hit for _, hit in chosen), overall)
 
     def _readable(self, question: str) -> bool:
         """Whether most of the question's letters are in a script the coverage is written in.
@@ -198,20 +199,23 @@ class Searcher:
         known = sum(_script(c) in self._scripts for c in letters)
         return known * 2 >= len(letters)
 
-    def _candidates(self, question: str, vector: np.ndarray) -> list[int]:
+    def _candidates(self, vector: np.ndarray, bm25: np.ndarray) -> list[int]:
         total = len(self.data.passages)
         if total <= self.options.candidates:
             return list(range(total))
         _, dense_rows = self._dense.search(vector[None, :], self.options.candidates)
-        bm25 = self._lexical.bm25(question)
         lexical_rows = np.argsort(-bm25)[: self.options.candidates]
         return sorted({int(r) for r in dense_rows[0] if r >= 0} | {int(r) for r in lexical_rows})
 
     def _fuse(
-        self, question: str, rows: list[int], dense: np.ndarray, tokens: np.ndarray
+        self,
+        question: str,
+        rows: list[int],
+        dense: np.ndarray,
+        bm25: np.ndarray,
+        tokens: np.ndarray,
     ) -> np.ndarray:
         w = self.options.weights
-        bm25 = self._lexical.bm25(question)[rows]
         chars = self._lexical.chars(question)[rows]
         return (
             w.dense * _standardise(dense)

@@ -63,3 +63,19 @@ def test_cli_names_the_other_outlet_and_lists_sources_newest_first(two_outlets: 
     listed = runner.invoke(app, ["sources", "--index", str(two_outlets)])
     lines = [line for line in listed.output.splitlines() if line[:4].isdigit()]
     assert [line[:10] for line in lines] == ["2021-02-14", "2021-02-13"]
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("When was Navalny arrested?", "arrested by the Russian authorities"),
+        ("How many people have been detained?", "detained over 7,000 people"),
+        ("what did volkov tweet", "Putin is fear"),
+    ],
+)
+def test_candidate_shortlist_keeps_the_right_passage(
+    two_outlets: Path, embedder: Embedder, question: str, expected: str
+) -> None:
+    # With fewer candidates than passages, FAISS and BM25 shortlists feed the fusion.
+    searcher = Searcher(load_index(two_outlets), embedder, SearchOptions(candidates=2))
+    assert expected in searcher.ask(question).passages[0].text
