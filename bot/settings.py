@@ -11,6 +11,13 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from index.embed import DEFAULT_MODEL
 from index.search import SearchOptions
 
+# Shown by /start only if the index in service answers them (see bot/story.py).
+DEFAULT_EXAMPLES = (
+    "Where will Russians hold the candlelight gatherings?",
+    "How many people have been detained since the protests began?",
+    "What did Leonid Volkov write on Twitter?",
+)
+
 
 class Settings(BaseSettings):
     """Every setting of newsbot. Environment names are given in ``validation_alias``."""
@@ -68,6 +75,50 @@ class Settings(BaseSettings):
         default="INFO", validation_alias=AliasChoices("NEWSBOT_LOG_LEVEL", "log_level")
     )
 
+    # --- the Telegram bot ---------------------------------------------------------------------
+    batch_window_ms: float = Field(
+        default=5.0,
+        ge=0,
+        validation_alias=AliasChoices("NEWSBOT_BATCH_WINDOW_MS", "batch_window_ms"),
+    )
+    max_batch: int = Field(
+        default=32, ge=1, validation_alias=AliasChoices("NEWSBOT_MAX_BATCH", "max_batch")
+    )
+    max_pages: int = Field(
+        default=3, ge=1, le=10, validation_alias=AliasChoices("NEWSBOT_MAX_PAGES", "max_pages")
+    )
+    inline_queries_per_minute: int = Field(
+        default=30,
+        ge=1,
+        validation_alias=AliasChoices(
+            "NEWSBOT_INLINE_QUERIES_PER_MINUTE", "inline_queries_per_minute"
+        ),
+    )
+    max_sends_per_second: float = Field(
+        default=30.0,
+        ge=0,
+        validation_alias=AliasChoices("NEWSBOT_MAX_SENDS_PER_SECOND", "max_sends_per_second"),
+    )
+    poll_timeout: int = Field(
+        default=10,
+        ge=0,
+        validation_alias=AliasChoices("NEWSBOT_POLL_TIMEOUT", "poll_timeout"),
+    )
+    webhook_listen: str = Field(
+        default="0.0.0.0",
+        validation_alias=AliasChoices("NEWSBOT_WEBHOOK_LISTEN", "webhook_listen"),
+    )
+    webhook_port: int = Field(
+        default=8443,
+        ge=1,
+        le=65535,
+        validation_alias=AliasChoices("NEWSBOT_WEBHOOK_PORT", "webhook_port"),
+    )
+    example_questions: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: list(DEFAULT_EXAMPLES),
+        validation_alias=AliasChoices("NEWSBOT_EXAMPLE_QUESTIONS", "example_questions"),
+    )
+
     @field_validator("admin_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:
@@ -75,6 +126,13 @@ class Settings(BaseSettings):
             return [int(part) for part in value.replace(";", ",").split(",") if part.strip()]
         if isinstance(value, int):
             return [value]
+        return value
+
+    @field_validator("example_questions", mode="before")
+    @classmethod
+    def _split_questions(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split("|") if part.strip()]
         return value
 
     def search_options(self) -> SearchOptions:
