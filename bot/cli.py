@@ -15,7 +15,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from bot.add_command import add
+from bot.application import MissingToken
+from bot.chat import run_chat
 from bot.engine import open_searcher, run_build
+from bot.runner import run_bot
 from bot.settings import Settings
 from bot.terminal import print_answer, print_sources
 from index.errors import NewsbotError, QuestionError
@@ -205,6 +208,35 @@ def sources(
 
 
 app.command("add")(add)
+
+
+@app.command()
+@friendly_errors
+def run(
+    webhook_url: Annotated[
+        str | None,
+        typer.Option("--webhook-url", help="Receive updates at this https URL instead of polling."),
+    ] = None,
+    listen: Annotated[
+        str | None, typer.Option("--listen", help="Webhook address to listen on.")
+    ] = None,
+    port: Annotated[int | None, typer.Option("--port", help="Webhook port to listen on.")] = None,
+    index: IndexOption = None,
+) -> None:
+    """Start the Telegram bot (builds the index first if there is none)."""
+    settings = load_settings(index_dir=index, webhook_listen=listen, webhook_port=port)
+    try:
+        run_bot(settings, webhook_url)
+    except MissingToken as exc:
+        raise fail(str(exc), code=2) from None
+
+
+@app.command()
+@friendly_errors
+def chat(index: IndexOption = None) -> None:
+    """Talk to the bot in the terminal: same answers as on Telegram, no token needed."""
+    settings = load_settings(index_dir=index)
+    run_chat(open_searcher(settings), settings, out, input)
 
 
 def main() -> None:

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
+import logging
 import shutil
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bot.settings import Settings
 from index.build import build_index
 from index.embed import Embedder
+from tests.bot_harness import BotUnderTest, bot_settings, running_bot
+from tests.fake_telegram import FakeTelegram
 
 REPO = Path(__file__).resolve().parent.parent
 SEED_CORPUS = REPO / "corpus"
@@ -45,3 +52,58 @@ def corpus_copy(tmp_path: Path) -> Path:
 def core_settings(seed_index: Path) -> Settings:
     """Settings pointing at the shared seed index, with no token and no .env file."""
     return Settings(_env_file=None, index_dir=seed_index, corpus_dir=SEED_CORPUS)
+
+
+# --- the Telegram bot (bot/handlers.py and friends) --------------------------------------------
+
+BotStarter = Callable[..., Awaitable[BotUnderTest]]
+
+
+@pytest.fixture
+async def fake_tg() -> AsyncIterator[FakeTelegram]:
+    """The strict fake Bot API server; afterwards, no request may have been rejected."""
+    async with FakeTelegram() as server:
+        yield server
+    assert [(r.method, r.description) for r in server.rejected] == []
+    assert server.internal_errors == []
+
+
+@pytest.fixture
+def bot_logs(fake_tg: FakeTelegram) -> Iterator[io.StringIO]:
+    """Every log record of the test at DEBUG; afterwards, the token must appear in none."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setLevel(logging.DEBUG)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    yield stream
+    root.removeHandler(handler)
+    root.setLevel(level)
+    text = stream.getvalue()
+    assert fake_tg.token not in text
+    assert fake_tg.token.split(":", 1)[1] not in text
+
+
+@pytest.fixture
+async def start_bot(
+    fake_tg: FakeTelegram, seed_index: Path, embedder: Embedder, bot_logs: io.StringIO
+) -> AsyncIterator[BotStarter]:
+    """Start the real bot against ``fake_tg``: ``await start_bot(**settings)``; stopped after."""
+    async with contextlib.AsyncExitStack() as stack:
+
+        async def start(**overrides: Any) -> BotUnderTest:
+            overrides.setdefault("index_dir", seed_index)
+            settings = bot_settings(fake_tg, **overrides)
+            application = await stack.enter_async_context(running_bot(settings, embedder))
+            return BotUnderTest(fake_tg, application)
+
+        yield start
+
+
+@pytest.fixture
+async def bot(start_bot: BotStarter) -> BotUnderTest:
+    """The bot with test settings over the seed index."""
+    return await start_bot()

@@ -1,0 +1,369 @@
+"""The bot's update handlers: commands, questions in private chats and groups, "More", inline.
+
+Each handler is a small async function in the manner of PTB's examples; what they share (the
+live index, the question worker, limits, recent answers) is one ``Services`` object kept in
+``application.bot_data``. Edited messages are ignored on purpose: answering every edit again
+would repeat answers in groups; a reader who edits a question can simply send it again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from dataclasses import dataclass, field
+
+from telegram import (
+    InlineKeyboardMarkup,
+    InlineQueryResultArticle,
+    InlineQueryResultsButton,
+    InputTextMessageContent,
+    LinkPreviewOptions,
+    Message,
+    MessageEntity,
+    ReplyParameters,
+    Update,
+)
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    InlineQueryHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot import replies
+from bot.answering import QuestionWorker
+from bot.paging import AnswerCache, CachedAnswer, answer_keyboard, article_keyboard
+from bot.ratelimit import RateLimiter
+from bot.reloading import reload_index
+from bot.retry import with_retries
+from bot.settings import Settings
+from bot.story import Story, newest_first, story_of
+from index.errors import NewsbotError, QuestionError
+from index.live import LiveSearcher
+from index.search import Hit
+
+log = logging.getLogger(__name__)
+
+SERVICES = "newsbot"
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+INLINE_CACHE_SECONDS = 60
+
+Context = ContextTypes.DEFAULT_TYPE
+
+
+@dataclass
+class Services:
+    """What the handlers share: settings, the live index, the worker, limits, recent answers."""
+
+    settings: Settings
+    live: LiveSearcher
+    worker: QuestionWorker
+    limiter: RateLimiter
+    inline_limiter: RateLimiter
+    answers: AnswerCache = field(default_factory=AnswerCache)
+    story: Story | None = None
+
+
+def services(context: Context) -> Services:
+    """The ``Services`` of the application handling this update."""
+    return context.bot_data[SERVICES]
+
+
+def add_handlers(application: Application) -> None:
+    """Register every handler and the error handler. New messages only: edits are ignored."""
+    new = filters.UpdateType.MESSAGE
+    private, groups = filters.ChatType.PRIVATE, filters.ChatType.GROUPS
+    application.add_handlers(
+        [
+            CommandHandler("start", start, filters=new),
+            CommandHandler("help", help_command, filters=new),
+            CommandHandler("sources", sources, filters=new),
+            CommandHandler("ask", ask_command, filters=new),
+            CommandHandler("reload", reload_command, filters=new),
+            MessageHandler(new & private & filters.COMMAND, unknown_command),
+            MessageHandler(new & private & filters.TEXT, private_text),
+            MessageHandler(new & groups & filters.TEXT & ~filters.COMMAND, group_text),
+            MessageHandler(new & private & ~filters.TEXT & ~filters.StatusUpdate.ALL, non_text),
+            CallbackQueryHandler(more),
+            InlineQueryHandler(inline_query),
+        ]
+    )
+    application.add_error_handler(on_error)
+
+
+# ---- commands ---------------------------------------------------------------------------------
+
+
+async def start(update: Update, context: Context) -> None:
+    """/start: what the bot knows and how to ask, with example questions."""
+    story = await current_story(services(context))
+    text = replies.start_text(story.articles, story.examples, context.bot.username)
+    await reply(update, text)
+
+
+async def help_command(update: Update, context: Context) -> None:
+    """/help: how to ask in private chats, groups and inline."""
+    per_minute = services(context).settings.questions_per_minute
+    await reply(update, replies.help_text(context.bot.username, per_minute))
+
+
+async def sources(update: Update, context: Context) -> None:
+    """/sources: the indexed articles with links and dates."""
+    data = services(context).live.searcher.data
+    await reply(update, replies.sources_text(newest_first(data)))
+
+
+async def ask_command(update: Update, context: Context) -> None:
+    """/ask <question>, or /ask as a reply to someone's message to look that message up."""
+    message = update.effective_message
+    question = _command_argument(message)
+    target = message.reply_to_message
+    if not question and target is not None and not _is_from(target, context.bot.id):
+        question = target.text or target.caption or ""
+    if not question.strip():
+        await send_usage(update, context)
+        return
+    await answer_question(update, context, question)
+
+
+async def reload_command(update: Update, context: Context) -> None:
+    """/reload (admins only): serve the newest index build now."""
+    s = services(context)
+    user = update.effective_user
+    if user is None or user.id not in s.settings.admin_ids:
+        await reply(update, replies.ADMINS_ONLY)
+        return
+    try:
+        changed = await reload_index(s.live)
+    except NewsbotError as exc:
+        await reply(update, replies.reload_failed(str(exc)))
+        return
+    data = s.live.searcher.data
+    text = replies.reloaded(changed, len(data.articles), len(data.passages), data.build_id)
+    await reply(update, text)
+
+
+async def unknown_command(update: Update, context: Context) -> None:
+    """A command the bot does not have, in a private chat."""
+    command = (update.effective_message.text or "").split()[0]
+    await reply(update, replies.unknown_command(command))
+
+
+# ---- questions --------------------------------------------------------------------------------
+
+
+async def private_text(update: Update, context: Context) -> None:
+    """In a private chat every text message is a question."""
+    message = update.effective_message
+    if _is_via(message, context.bot.id):
+        return  # one of our own inline quotes, sent into the chat
+    await answer_question(update, context, _strip_mention(message.text, context.bot.username))
+
+
+async def group_text(update: Update, context: Context) -> None:
+    """In a group: a message mentioning the bot, or a reply to one of its messages."""
+    message = update.effective_message
+    username = context.bot.username
+    if _mentions(message, username):
+        question = _strip_mention(message.text, username)
+        if not question.strip():
+            await send_usage(update, context)
+            return
+    elif message.reply_to_message is not None and _is_from(
+        message.reply_to_message, context.bot.id
+    ):
+        question = message.text
+    else:
+        return  # ordinary chatter
+    await answer_question(update, context, question)
+
+
+async def non_text(update: Update, context: Context) -> None:
+    """Stickers, photos, voice and the like in a private chat get a one-line hint."""
+    await reply(update, replies.NON_TEXT)
+
+
+async def answer_question(update: Update, context: Context, question: str) -> None:
+    """Answer ``question`` as a reply to the message that asked it, within the user's limit."""
+    s = services(context)
+    user = update.effective_user
+    verdict = s.limiter.check(user.id if user else 0)
+    if not verdict.allowed:
+        if verdict.notify:
+            text = replies.rate_limited(s.limiter.per_window, verdict.retry_after)
+            await reply(update, text)
+        return
+    try:
+        answer = await s.worker.ask(question, s.settings.answer_count * s.settings.max_pages)
+    except QuestionError:
+        await send_usage(update, context)
+        return
+    if not answer.answered:
+        await reply(update, replies.not_found(answer.question))
+        return
+    cached = CachedAnswer(update.effective_chat.id, answer.passages, s.settings.answer_count)
+    answer_id = s.answers.remember(cached)
+    text = replies.answer_page(cached.hits, 0, cached.per_page)
+    await reply(update, text, answer_keyboard(answer_id, cached, 0))
+
+
+async def send_usage(update: Update, context: Context) -> None:
+    """The usage line for a question-less /ask or mention, with an example the bot answers."""
+    story = await current_story(services(context))
+    await reply(update, replies.usage_text(story.examples[0] if story.examples else None))
+
+
+async def current_story(s: Services) -> Story:
+    """The story of the build in service (example questions are checked once per build)."""
+    data = s.live.searcher.data
+    if s.story is None or s.story.build_id != data.build_id:
+        examples = s.settings.example_questions
+        answers = await s.worker.ask_many(examples, 1) if examples else []
+        s.story = story_of(data, answers)
+    return s.story
+
+
+# ---- buttons and inline mode ------------------------------------------------------------------
+
+
+async def more(update: Update, context: Context) -> None:
+    """The "More"/"Back" buttons: show another page of the answer by editing the message."""
+    query = update.callback_query
+    message = query.message
+    found = None
+    if isinstance(message, Message):
+        found = services(context).answers.find(query.data, message.chat.id)
+    if found is None:
+        await with_retries(lambda: query.answer(replies.EXPIRED))
+        return
+    answer_id, cached, page = found
+    await with_retries(lambda: query.answer())
+    text = replies.answer_page(cached.hits, page, cached.per_page)
+    markup = answer_keyboard(answer_id, cached, page)
+    try:
+        await with_retries(
+            lambda: query.edit_message_text(
+                text,
+                parse_mode=ParseMode.HTML,
+                link_preview_options=NO_PREVIEW,
+                reply_markup=markup,
+            )
+        )
+    except BadRequest as exc:
+        if "not modified" not in str(exc).lower():  # a double tap shows the same page again
+            raise
+
+
+async def inline_query(update: Update, context: Context) -> None:
+    """``@BotName question`` in any chat: the best passages, each inserting a quote."""
+    query = update.inline_query
+    s = services(context)
+    if not query.query.strip():
+        button = InlineQueryResultsButton("Type a question about the story", start_parameter="ask")
+        await with_retries(lambda: query.answer([], cache_time=INLINE_CACHE_SECONDS, button=button))
+        return
+    if not s.inline_limiter.check(query.from_user.id).allowed:
+        button = InlineQueryResultsButton(
+            "Too many questions: wait a minute", start_parameter="ask"
+        )
+        await with_retries(lambda: query.answer([], cache_time=0, is_personal=True, button=button))
+        return
+    try:
+        answer = await s.worker.ask(query.query, s.settings.answer_count)
+    except QuestionError:
+        answer = None
+    results = [_inline_result(hit) for hit in answer.passages] if answer else []
+    button = None
+    if not results:
+        button = InlineQueryResultsButton(
+            "Nothing in the coverage: try other words", start_parameter="ask"
+        )
+    await with_retries(
+        lambda: query.answer(results, cache_time=INLINE_CACHE_SECONDS, button=button)
+    )
+
+
+def _inline_result(hit: Hit) -> InlineQueryResultArticle:
+    key = f"{hit.doc_id}\n{hit.paragraph}\n{hit.highlight_start}"
+    details = ", ".join(p for p in (hit.outlet, replies.nice_date(hit.published)) if p)
+    return InlineQueryResultArticle(
+        id=hashlib.sha256(key.encode()).hexdigest()[:32],
+        title=replies.clip(hit.highlight or hit.text, 100) or "Quote",
+        description=replies.clip(f"{details}: {hit.title}" if details else hit.title, 200),
+        input_message_content=InputTextMessageContent(
+            replies.quote_message(hit), parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW
+        ),
+        reply_markup=article_keyboard(hit),
+    )
+
+
+# ---- replies and errors -----------------------------------------------------------------------
+
+
+async def reply(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> Message:
+    """Send ``text`` (HTML) as a reply to the update's message, without link previews,
+    retrying through network errors and 5xx answers."""
+    message = update.effective_message
+    parameters = ReplyParameters(message.message_id, allow_sending_without_reply=True)
+    return await with_retries(
+        lambda: message.reply_html(
+            text,
+            reply_parameters=parameters,
+            link_preview_options=NO_PREVIEW,
+            reply_markup=markup,
+        )
+    )
+
+
+async def on_error(update: object, context: Context) -> None:
+    """Log which update failed and how (no message text, no traceback above DEBUG), and
+    apologise in one line to whoever sent it."""
+    error = context.error
+    update_id = update.update_id if isinstance(update, Update) else None
+    log.error("handling update %s failed: %s", update_id, type(error).__name__)
+    log.debug("update %s failed", update_id, exc_info=error)
+    if not isinstance(update, Update):
+        return
+    try:
+        if update.callback_query is not None:
+            await update.callback_query.answer(replies.APOLOGY)
+        elif update.effective_message is not None and update.effective_chat is not None:
+            await reply(update, replies.APOLOGY)
+    except TelegramError as exc:
+        log.warning("could not apologise for update %s: %s", update_id, type(exc).__name__)
+
+
+# ---- message details --------------------------------------------------------------------------
+
+
+def _command_argument(message: Message) -> str:
+    """The text after the command (``/ask@Bot what?`` -> ``what?``)."""
+    text = message.text or ""
+    entity = message.entities[0] if message.entities else None
+    if entity is None or entity.type != MessageEntity.BOT_COMMAND or entity.offset != 0:
+        return text
+    return text[entity.length :].strip()  # a command is ASCII: UTF-16 units are characters
+
+
+def _mentions(message: Message, username: str) -> bool:
+    mentions = message.parse_entities([MessageEntity.MENTION]).values()
+    return any(m.lower() == f"@{username.lower()}" for m in mentions)
+
+
+def _strip_mention(text: str | None, username: str) -> str:
+    pattern = rf"(?<![\w@/])@{re.escape(username)}(?!\w)"
+    return " ".join(re.sub(pattern, " ", text or "", flags=re.IGNORECASE).split())
+
+
+def _is_from(message: Message, user_id: int) -> bool:
+    return message.from_user is not None and message.from_user.id == user_id
+
+
+def _is_via(message: Message, user_id: int) -> bool:
+    return message.via_bot is not None and message.via_bot.id == user_id

@@ -1,0 +1,119 @@
+"""``newsbot run`` and ``newsbot chat`` from the outside: exit codes, one-line errors, and a real
+bot process that builds its index, answers, logs no token and stops cleanly on SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from bot.cli import app
+from tests.bot_harness import replied_to
+from tests.fake_telegram import FakeTelegram
+
+BOTFATHER_LINE = "no bot token: talk to @BotFather"
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, str]:
+    """No token or bot settings from this machine's environment, no .env file."""
+    for name in list(os.environ):
+        if name.startswith(("TELEGRAM_", "NEWSBOT_")):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    return {}
+
+
+def invoke(args: list[str], env: dict[str, str]) -> tuple[int, str]:
+    result = CliRunner().invoke(app, args, env=env)
+    return result.exit_code, result.output
+
+
+def test_run_without_a_token_says_how_to_get_one(clean_env: dict[str, str]) -> None:
+    code, output = invoke(["run"], clean_env)
+    assert code == 2
+    assert BOTFATHER_LINE in output and "TELEGRAM_BOT_TOKEN" in output
+    assert "Traceback" not in output and len(output.strip().splitlines()) == 1
+
+
+def test_run_with_a_plain_http_webhook_is_refused(clean_env: dict[str, str]) -> None:
+    env = {"TELEGRAM_BOT_TOKEN": "123:abcdefghijkl"}
+    code, output = invoke(["run", "--webhook-url", "http://example.org/hook"], env)
+    assert code == 1 and "must start with https://" in output and "Traceback" not in output
+
+
+async def test_run_with_a_rejected_token_fails_in_one_line(
+    clean_env: dict[str, str], fake_tg: FakeTelegram, tmp_path: Path
+) -> None:
+    fake_tg.set_token_valid(False)
+    env = {"TELEGRAM_BOT_TOKEN": fake_tg.token, "TELEGRAM_API_BASE_URL": fake_tg.base_url}
+    code, output = await asyncio.to_thread(invoke, ["run", "--index", str(tmp_path / "i")], env)
+    assert code == 1
+    assert "Telegram rejected the bot token" in output and "Traceback" not in output
+    assert fake_tg.token not in output
+    assert not (tmp_path / "i").exists()  # failed before loading the model or building
+    assert {(r.method, r.status) for r in fake_tg.rejected} == {("getMe", 401)}
+    fake_tg.requests.clear()  # the 401s were the point of this test
+
+
+async def test_run_with_telegram_unreachable_fails_in_one_line(clean_env: dict[str, str]) -> None:
+    env = {
+        "TELEGRAM_BOT_TOKEN": "123:abcdefghijkl",
+        "TELEGRAM_API_BASE_URL": "http://127.0.0.1:9/bot",
+    }
+    code, output = await asyncio.to_thread(invoke, ["run"], env)
+    assert code == 1 and "could not reach the Bot API at http://127.0.0.1:9/bot" in output
+    assert "abcdefghijkl" not in output and "Traceback" not in output
+
+
+def test_chat_answers_in_the_terminal(
+    clean_env: dict[str, str], seed_index: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lines = iter(["How many people have been detained?", "/quit"])
+    monkeypatch.setattr("builtins.input", lambda prompt="": next(lines))
+    code, output = invoke(["chat", "--index", str(seed_index)], clean_env)
+    assert code == 0
+    assert "Try asking" in output and "detained over 7,000 people" in output
+
+
+async def test_newsbot_run_builds_its_index_answers_and_stops_on_sigterm(
+    fake_tg: FakeTelegram, corpus_copy: Path, tmp_path: Path
+) -> None:
+    index_dir = tmp_path / "index"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "NEWSBOT_"))}
+    env.update(
+        TELEGRAM_BOT_TOKEN=fake_tg.token,
+        TELEGRAM_API_BASE_URL=fake_tg.base_url,
+        NEWSBOT_INDEX_DIR=str(index_dir),
+        NEWSBOT_CORPUS_DIR=str(corpus_copy),
+        NEWSBOT_POLL_TIMEOUT="1",
+        NEWSBOT_LOG_LEVEL="DEBUG",
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", cwd=tmp_path, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        await fake_tg.wait_for("setMyCommands", timeout=90)
+        alice = fake_tg.user(1, "Alice")
+        message = fake_tg.add_message(fake_tg.private_chat(alice), alice, "/start")
+        sent = await fake_tg.wait_for(
+            "sendMessage", lambda r: replied_to(r) == message["message_id"], timeout=20
+        )
+        assert "from 1 article" in sent.result["text"]
+        process.send_signal(signal.SIGTERM)
+        stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=20)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    logs = (stdout + stderr).decode()
+    assert process.returncode == 0, logs[-2000:]
+    assert (index_dir / "current").exists()
+    assert "building it from" in logs and "Traceback" not in logs
+    assert fake_tg.token not in logs and fake_tg.token.split(":")[1] not in logs
