@@ -43,7 +43,7 @@ import re
 import time
 import urllib.parse
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
@@ -687,7 +687,8 @@ def decode_params(raw: JSONDict) -> JSONDict:
 class Recorded:
     """One request the bot made: method name, decoded params, HTTP status, JSON response.
 
-    ``injected`` is True when the answer came from ``fail_next``/``flood``.
+    ``injected`` is True when the answer came from ``fail_next``/``flood``; ``at`` is when the
+    request was answered (``time.perf_counter()``), for latency measurements.
     """
 
     method: str
@@ -695,6 +696,7 @@ class Recorded:
     status: int
     response: JSONDict
     injected: bool = False
+    at: float = field(default_factory=time.perf_counter)
 
     @property
     def ok(self) -> bool:
