@@ -36,7 +36,13 @@ class Weights:
 
 @dataclass(frozen=True)
 class SearchOptions:
-    """How to search; ``threshold`` is the confidence below which a passage is not quoted."""
+    """How to search.
+
+    ``threshold``: the confidence below which the question is not answered at all;
+    ``extra_margin``: how far below the best passage's confidence another may be and still be
+    quoted; ``duplicate_similarity``: the cosine at which passages of two articles count as the
+    same quote.
+    """
 
     k: int = 3
     candidates: int = 50
@@ -44,6 +50,7 @@ class SearchOptions:
     weights: Weights = field(default_factory=Weights)
     max_question_chars: int = 1000
     duplicate_similarity: float = 0.92
+    extra_margin: float = 0.06
 
 
 @dataclass(frozen=True)
@@ -176,11 +183,15 @@ class Searcher:
             return Answer(question, False, (), overall)
         fused = self._fuse(question, rows, dense, bm25[rows], tokens)
         confidence = (dense + tokens) / 2
+        order = np.argsort(-fused, kind="stable")
+        # Further passages must be nearly as close to the question as the best one: on the
+        # question sets, those further below were almost never about what was asked.
+        bar = max(self.options.threshold, confidence[order[0]] - self.options.extra_margin)
         chosen: list[tuple[int, Hit]] = []
-        for rank, i in enumerate(np.argsort(-fused, kind="stable")):
+        for rank, i in enumerate(order):
             if len(chosen) >= k:
                 break
-            if rank and confidence[i] < self.options.threshold:
+            if rank and confidence[i] < bar:
                 continue  # the best passage is always quoted; the others must clear the bar
             hit = self._hit(rows[i], float(fused[i]), float(confidence[i]), encoded, weights)
             if not self._merge_duplicate(chosen, hit, rows[i]):

@@ -61,7 +61,8 @@ async def test_worker_mixed_k_and_empty_questions(live: LiveSearcher) -> None:
     worker = QuestionWorker(lambda: live.searcher)
     try:
         one, many = await asyncio.gather(worker.ask(DETAINED, 1), worker.ask(DETAINED, 5))
-        assert len(one.passages) == 1 and len(many.passages) > 1
+        assert len(one.passages) == 1
+        assert many.passages == live.searcher.ask(DETAINED, 5).passages
         with pytest.raises(QuestionError):
             await worker.ask(" \u200b\n ", 3)
     finally:
@@ -223,7 +224,9 @@ def test_terminal_chat_uses_the_bot_replies(live: LiveSearcher) -> None:
     start = terminal_text(chat.respond("/start")).plain
     assert "from 1 article" in start and "Where will Russians" in start
     answer = terminal_text(chat.respond(DETAINED)).plain
-    assert "detained over 7,000 people" in answer and "Passages 1–1 of" in answer
+    assert "detained over 7,000 people" in answer
+    broad = terminal_text(chat.respond("what did navalny do")).plain  # several passages qualify
+    assert "Passages 1–1 of" in broad
     assert "Passages 2–2 of" in terminal_text(chat.respond("/more")).plain
     assert terminal_text(chat.respond("What is the capital of France?")).plain.startswith(
         "I couldn't find that"
