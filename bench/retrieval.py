@@ -42,7 +42,11 @@ def main() -> None:
     answerable = [q for q in questions if q.expect]
     print(f"{len(answerable)} answerable questions, ranking only (no abstention):")
     for name, weights in VARIANTS.items():
-        searcher = Searcher(data, embedder, SearchOptions(threshold=-1.0, weights=weights))
+        searcher = Searcher(
+            data,
+            embedder,
+            SearchOptions(threshold=-1.0, extra_margin=float("inf"), weights=weights),
+        )
         report = evaluate(searcher, answerable)
         print(
             f"  {name:36s} hit@1 {report.hit_at(1):.3f}  hit@3 {report.hit_at(3):.3f}  "

@@ -109,6 +109,11 @@ class Embedder:
         ids = tokenizer.convert_tokens_to_ids(sorted(words))
         return frozenset(int(i) for i in ids if i != tokenizer.unk_token_id)
 
+    def punctuation_ids(self) -> frozenset[int]:
+        """The vocabulary ids of word pieces with no letter or digit (".", "?", "##'", ...)."""
+        vocab = self._model.tokenizer.get_vocab()
+        return frozenset(i for piece, i in vocab.items() if not any(c.isalnum() for c in piece))
+
     def count_tokens(self, text: str) -> int:
         """Number of word pieces the model sees for ``text`` (special tokens excluded)."""
         return len(self._model.tokenizer.tokenize(text))

@@ -27,7 +27,7 @@ class TokenMatcher:
     """Scores questions against passages by word-piece MaxSim with corpus IDF weights.
 
     ``spans`` gives each passage's (start, end) rows in ``tokens``; ``stop_ids`` are the
-    vocabulary ids of ``QUESTION_STOPWORDS``, which get no weight.
+    vocabulary ids that get no weight (``QUESTION_STOPWORDS`` and punctuation).
     """
 
     def __init__(

@@ -46,7 +46,7 @@ class SearchOptions:
 
     k: int = 3
     candidates: int = 50
-    threshold: float = 0.26
+    threshold: float = 0.265
     weights: Weights = field(default_factory=Weights)
     max_question_chars: int = 1000
     duplicate_similarity: float = 0.92
@@ -146,7 +146,7 @@ class Searcher:
             data.token_ids,
             data.token_offsets,
             [(p.tok_start, p.tok_end) for p in data.passages],
-            embedder.vocabulary_ids(QUESTION_STOPWORDS),
+            embedder.vocabulary_ids(QUESTION_STOPWORDS) | embedder.punctuation_ids(),
         )
 
     @property
