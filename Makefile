@@ -9,7 +9,7 @@ TORCH_INDEX ?=
 PYTEST_ARGS ?=
 export Q
 
-.PHONY: setup test lint ask build run chat bench clean
+.PHONY: setup test lint ask question build run chat bench clean
 
 setup: $(VENV)/.installed
 
@@ -32,9 +32,11 @@ lint: setup
 build: setup
 	$(BIN)/newsbot build
 
-ask: build
-	@test -n "$$Q" || { echo 'usage: make ask Q="your question"'; exit 2; }
+ask: question build
 	$(BIN)/newsbot ask "$$Q"
+
+question:
+	@test -n "$$Q" || { echo 'usage: make ask Q="your question"'; exit 2; }
 
 run: build
 	$(BIN)/newsbot run
