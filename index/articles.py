@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -104,7 +102,7 @@ def parse_article(raw: str, path: Path) -> Article:
     if not paragraphs:
         raise CorpusError(f"{path}: the article has no body text")
     title = _text_field(meta, "title", path) or (
-        _first_sentence(paragraphs[0].text) if path.suffix == ".txt" else ""
+        first_sentence(paragraphs[0].text) if path.suffix == ".txt" else ""
     )
     if not title:
         raise CorpusError(f"{path}: front matter has no title; add 'title: ...'")
@@ -204,7 +202,8 @@ def _date_field(value: object, path: Path) -> str:
         raise CorpusError(f"{path}: 'published' is not a date; write it as YYYY-MM-DD") from exc
 
 
-def _first_sentence(text: str, limit: int = 100) -> str:
+def first_sentence(text: str, limit: int = 100) -> str:
+    """The first sentence of ``text``, cut at a word with an ellipsis past ``limit``."""
     sentence = re.split(r"(?<=[.!?])\s", text, maxsplit=1)[0]
     return sentence if len(sentence) <= limit else sentence[: limit - 1].rsplit(" ", 1)[0] + "…"
 
@@ -218,18 +217,3 @@ def render_article(meta: dict, paragraphs: list[str]) -> str:
         width=10_000,
     )
     return f"---\n{front}---\n\n" + "\n\n".join(paragraphs) + "\n"
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so that readers see the old file or the whole new one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -6,6 +6,7 @@ Nothing is downloaded: the default model is all-MiniLM-L6-v2 as shipped in the P
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from index.errors import ModelError
+from index.matching import QUESTION_STOPWORDS
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 _PACKAGED_NAMES = {DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"}
@@ -103,16 +105,16 @@ class Embedder:
             )
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
-    def vocabulary_ids(self, words: frozenset[str]) -> frozenset[int]:
-        """The vocabulary ids of those ``words`` that are single word pieces."""
-        tokenizer = self._model.tokenizer
-        ids = tokenizer.convert_tokens_to_ids(sorted(words))
-        return frozenset(int(i) for i in ids if i != tokenizer.unk_token_id)
-
-    def punctuation_ids(self) -> frozenset[int]:
-        """The vocabulary ids of word pieces with no letter or digit (".", "?", "##'", ...)."""
+    @functools.cached_property
+    def unweighted_ids(self) -> frozenset[int]:
+        """Vocabulary ids that carry no weight in word-piece matching: the question words of
+        ``QUESTION_STOPWORDS`` and pieces with no letter or digit (".", "?", "##'", ...)."""
         vocab = self._model.tokenizer.get_vocab()
-        return frozenset(i for piece, i in vocab.items() if not any(c.isalnum() for c in piece))
+        return frozenset(
+            i
+            for piece, i in vocab.items()
+            if piece in QUESTION_STOPWORDS or not any(c.isalnum() for c in piece)
+        )
 
     def count_tokens(self, text: str) -> int:
         """Number of word pieces the model sees for ``text`` (special tokens excluded)."""

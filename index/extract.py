@@ -14,7 +14,7 @@ from urllib.parse import urljoin, urlsplit
 
 import trafilatura
 
-from index.articles import clean_body, parse_article
+from index.articles import ARTICLE_SUFFIXES, clean_body, first_sentence, parse_article
 from index.errors import CorpusError, NewsbotError
 from index.urls import UrlError, check_url, clean_url
 
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from lxml.html import HtmlElement
 
 HTML_SUFFIXES = (".html", ".htm")
-TEXT_SUFFIXES = (".md", ".txt")
+TEXT_SUFFIXES = ARTICLE_SUFFIXES
 # Fewer words than this in real paragraphs (not headings or menu items) is a video page, a
 # gallery, a section front or an error page, not an article worth quoting.
 MIN_ARTICLE_WORDS = 60
@@ -206,9 +206,7 @@ def _require_article_text(blocks: list[str]) -> None:
 
 def _first_sentence(blocks: list[str]) -> str:
     paragraphs = clean_body("\n\n".join(blocks))
-    first = paragraphs[0].text if paragraphs else ""
-    sentence = re.split(r"(?<=[.!?])\s", first, maxsplit=1)[0]
-    return sentence if len(sentence) <= 100 else sentence[:99].rsplit(" ", 1)[0] + "…"
+    return first_sentence(paragraphs[0].text) if paragraphs else ""
 
 
 def _safe_clean(url: str) -> str:

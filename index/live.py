@@ -26,7 +26,8 @@ class LiveSearcher:
         self.options = options
         self._lock = threading.Lock()
         self._link = current_build_id(index_dir)
-        self._searcher = Searcher(load_index(index_dir, embedder.name), embedder, options)
+        data = load_index(index_dir, embedder.name, self._link)
+        self._searcher = Searcher(data, embedder, options)
 
     @property
     def searcher(self) -> Searcher:
@@ -46,7 +47,7 @@ class LiveSearcher:
             link = current_build_id(self.index_dir)
             if link == self._link and not force:
                 return False
-            data = load_index(self.index_dir, self.embedder.name)
+            data = load_index(self.index_dir, self.embedder.name, link)
             self._searcher = Searcher(data, self.embedder, self.options)
             self._link = link
             log.info("serving index build %s (%d passages)", data.build_id, len(data.passages))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 
 import faiss
@@ -20,7 +21,7 @@ from index.embed import Embedder, Encoded
 from index.errors import QuestionError
 from index.highlight import text_fragment_link
 from index.lexical import LexicalScorer
-from index.matching import QUESTION_STOPWORDS, TokenMatcher
+from index.matching import TokenMatcher
 from index.store import IndexData
 
 
@@ -86,6 +87,7 @@ class Hit:
     published: str
     doc_id: str
     paragraph: int
+    part: int
     section: str
     also: tuple[Source, ...] = ()
 
@@ -146,26 +148,27 @@ class Searcher:
             data.token_ids,
             data.token_offsets,
             [(p.tok_start, p.tok_end) for p in data.passages],
-            embedder.vocabulary_ids(QUESTION_STOPWORDS) | embedder.punctuation_ids(),
+            embedder.unweighted_ids,
         )
-
-    @property
-    def build_id(self) -> str:
-        return self.data.build_id
 
     def ask(self, question: str, k: int | None = None) -> Answer:
         """Answer one question with up to ``k`` passages (``options.k`` by default)."""
         return self.ask_many([question], k)[0]
 
-    def ask_many(self, questions: list[str], k: int | None = None) -> list[Answer]:
-        """Answer several questions, encoding them together in one batch.
+    def ask_many(
+        self, questions: Sequence[str], k: int | Sequence[int] | None = None
+    ) -> list[Answer]:
+        """Answer several questions, encoding them together in one model call.
 
-        Raises ``QuestionError`` if any question is empty after cleaning.
+        ``k`` is one passage count for all, or one per question. Raises ``QuestionError`` if
+        any question is empty after cleaning.
         """
+        counts = [k] * len(questions) if k is None or isinstance(k, int) else list(k)
         cleaned = [clean_question(q, self.options.max_question_chars) for q in questions]
         encoded = self._embedder.encode_tokens(cleaned)
         return [
-            self._answer(q, e, k or self.options.k) for q, e in zip(cleaned, encoded, strict=True)
+            self._answer(q, e, n or self.options.k)
+            for q, e, n in zip(cleaned, encoded, counts, strict=True)
         ]
 
     def _answer(self, question: str, encoded: Encoded, k: int) -> Answer:
@@ -215,7 +218,8 @@ class Searcher:
         if total <= self.options.candidates:
             return list(range(total))
         _, dense_rows = self._dense.search(vector[None, :], self.options.candidates)
-        lexical_rows = np.argsort(-bm25)[: self.options.candidates]
+        # Only passages that share a word: zero-score rows would be arbitrary candidates.
+        lexical_rows = [r for r in np.argsort(-bm25)[: self.options.candidates] if bm25[r] > 0]
         return sorted({int(r) for r in dense_rows[0] if r >= 0} | {int(r) for r in lexical_rows})
 
     def _fuse(
@@ -259,6 +263,7 @@ class Searcher:
             published=article.published,
             doc_id=passage.doc_id,
             paragraph=passage.paragraph,
+            part=passage.part,
             section=passage.section,
         )
 

@@ -83,11 +83,6 @@ class IndexData:
     tokens: np.ndarray
     token_ids: np.ndarray
     token_offsets: np.ndarray
-    path: Path | None = None
-
-    @property
-    def model(self) -> str:
-        return str(self.manifest.get("model", ""))
 
     @property
     def build_id(self) -> str:
@@ -115,14 +110,15 @@ def current_build_id(index_dir: Path) -> str | None:
         return None
 
 
-def load_index(index_dir: Path, model: str | None = None) -> IndexData:
-    """Load and verify the live build.
+def load_index(index_dir: Path, model: str | None = None, link: str | None = None) -> IndexData:
+    """Load and verify the live build (or the build that ``link``, a value of
+    ``current_build_id``, named).
 
     Raises ``IndexNotReady`` with a one-line instruction when the index is missing, damaged,
     of another format, or built with a model other than ``model``.
     """
-    build = current_build(index_dir)
-    if build is None:
+    build = current_build(index_dir) if link is None else index_dir / link
+    if build is None or not build.is_dir():
         raise IndexNotReady(f"no index in {index_dir}: {_REBUILD_HINT}")
     manifest = _read_manifest(build)
     if model is not None and manifest.get("model") != model:
@@ -174,7 +170,6 @@ def _read_build(build: Path, manifest: dict) -> IndexData:
         tokens=np.load(build / "tokens.npy"),
         token_ids=np.load(build / "token_ids.npy"),
         token_offsets=np.load(build / "token_offsets.npy"),
-        path=build,
     )
 
 
@@ -183,7 +178,7 @@ def _vectors_in_order(index: faiss.Index, ids: list[int]) -> np.ndarray:
         raise ValueError(f"{index.ntotal} vectors for {len(ids)} passages")
     if not ids:
         return np.zeros((0, index.d), dtype=np.float32)
-    return np.vstack([index.reconstruct(int(i)) for i in ids]).astype(np.float32)
+    return index.reconstruct_batch(np.asarray(ids, dtype=np.int64)).astype(np.float32)
 
 
 def _passage_from_row(row: dict) -> StoredPassage:
@@ -242,7 +237,9 @@ def _write_build(folder: Path, data: IndexData, name: str) -> None:
     lines = [json.dumps(_passage_row(p), ensure_ascii=False) for p in data.passages]
     (folder / "passages.jsonl").write_text("".join(f"{x}\n" for x in lines), encoding="utf-8")
     articles = {k: asdict(v) for k, v in data.articles.items()}
-    (folder / "articles.json").write_text(json.dumps(articles, ensure_ascii=False, indent=1))
+    (folder / "articles.json").write_text(
+        json.dumps(articles, ensure_ascii=False, indent=1), encoding="utf-8"
+    )
     np.save(folder / "tokens.npy", data.tokens.astype(np.float16))
     np.save(folder / "token_ids.npy", data.token_ids.astype(np.int32))
     np.save(folder / "token_offsets.npy", data.token_offsets.astype(np.int32))
