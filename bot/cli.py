@@ -20,6 +20,7 @@ from bot.chat import run_chat
 from bot.engine import open_searcher, run_build
 from bot.runner import run_bot
 from bot.settings import Settings
+from bot.story import newest_first
 from bot.terminal import print_answer, print_sources
 from index.errors import NewsbotError, QuestionError
 from index.evaluate import evaluate, load_questions
@@ -62,6 +63,11 @@ def friendly_errors(command: F) -> F:
             raise fail(str(exc), code=2) from None
         except NewsbotError as exc:
             raise fail(str(exc)) from None
+        except OSError as exc:  # a full disk, a missing folder, a port in use, permissions
+            where = f"{exc.filename}: " if exc.filename else ""
+            raise fail(
+                f"{where}{exc.strerror or exc}; check the path, space and permissions"
+            ) from None
         except KeyboardInterrupt:
             raise fail("interrupted", code=130) from None
 
@@ -69,17 +75,21 @@ def friendly_errors(command: F) -> F:
 
 
 def load_settings(**overrides: Any) -> Settings:
-    """The settings from the environment and .env, with command-line overrides applied."""
+    """The settings from the environment and .env, with command-line overrides applied and
+    validated like the rest."""
+    updates = {k: v for k, v in overrides.items() if v is not None}
     try:
         settings = Settings()
+        if updates:
+            settings = Settings.model_validate({**settings.model_dump(), **updates})
     except ValidationError as exc:
         first = exc.errors()[0]
         name = ".".join(str(p) for p in first["loc"]) or "setting"
         raise fail(
-            f"setting {name} is invalid ({first['msg']}): fix it in the environment or .env", 2
+            f"setting {name} is invalid ({first['msg']}): fix the option, the environment or .env",
+            2,
         ) from None
-    updates = {k: v for k, v in overrides.items() if v is not None}
-    return settings.model_copy(update=updates) if updates else settings
+    return settings
 
 
 @app.command()
@@ -199,7 +209,7 @@ def sources(
     """List the indexed articles, newest first."""
     settings = load_settings(index_dir=index)
     data = load_index(settings.index_dir, settings.model)
-    articles = sorted(data.articles.values(), key=lambda a: (a.published, a.title), reverse=True)
+    articles = newest_first(data)
     if as_json:
         rows = [a.__dict__ for a in articles]
         out.print(json.dumps(rows, ensure_ascii=False), markup=False)

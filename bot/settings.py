@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -71,7 +71,7 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("NEWSBOT_WEBHOOK_SECRET", "webhook_secret")
     )
-    log_level: str = Field(
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
         default="INFO", validation_alias=AliasChoices("NEWSBOT_LOG_LEVEL", "log_level")
     )
 
@@ -118,6 +118,11 @@ class Settings(BaseSettings):
         default_factory=lambda: list(DEFAULT_EXAMPLES),
         validation_alias=AliasChoices("NEWSBOT_EXAMPLE_QUESTIONS", "example_questions"),
     )
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
 
     @field_validator("admin_ids", mode="before")
     @classmethod

@@ -128,3 +128,19 @@ def test_build_prints_summary_and_stops_on_bad_article(corpus_copy: Path, tmp_pa
     assert "zz-bad.md: front matter has no title" in bad.stderr and "Traceback" not in bad.stderr
     still = _run("sources", env=env)
     assert still.returncode == 0 and "Republic World" in still.stdout
+
+
+def test_bad_log_level_and_unwritable_index_are_one_line(tmp_path: Path) -> None:
+    level = _run("sources", env={"NEWSBOT_LOG_LEVEL": "verbose"})
+    assert level.returncode == 2 and "NEWSBOT_LOG_LEVEL" in level.stderr
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    build = _run("build", "--index", str(blocker / "index"))
+    assert build.returncode == 1 and "Not a directory" in build.stderr
+    for result in (level, build):
+        assert "Traceback" not in result.stderr and result.stderr.strip().count("\n") == 0
+
+
+def test_command_line_values_are_validated(runner: CliRunner, seed_index: Path) -> None:
+    result = runner.invoke(app, ["ask", "--index", str(seed_index), "-k", "0", "coma"])
+    assert result.exit_code == 2
