@@ -127,7 +127,7 @@ def test_rate_limit_forgets_idle_users() -> None:
 def _hit(n: int) -> Hit:
     url = "https://example.org/a"
     text = f"Passage {n}."
-    return Hit(text, text, 0, 11, 1, 1, "T", "O", url, f"{url}#:~:text={n}", "", "d", n, "")
+    return Hit(text, text, 0, 11, 1, 1, "T", "O", url, f"{url}#:~:text={n}", "", "d", n, 0, "")
 
 
 def test_answer_cache_accepts_only_its_own_data() -> None:

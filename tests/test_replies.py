@@ -45,6 +45,7 @@ def hits(draw: st.DrawFn) -> Hit:
         published=draw(st.one_of(st.just("2021-02-14"), texts)),
         doc_id="doc",
         paragraph=0,
+        part=0,
         section="",
         also=tuple(draw(st.lists(sources, max_size=6))),
     )
@@ -170,7 +171,7 @@ def test_emoji_count_as_two_units() -> None:
 
 def test_no_cut_inside_an_entity_or_a_tag() -> None:
     text = "&amp; <b>" * 100
-    hit = Hit(text, text[:9], 0, 9, 1.0, 1.0, "T", "O", "", "", "", "d", 0, "")
+    hit = Hit(text, text[:9], 0, 9, 1.0, 1.0, "T", "O", "", "", "", "d", 0, 0, "")
     page = replies.answer_page([hit] * 9, 0, 9)
     assert_valid(page)
     assert "&amp;amp;" in page and "&lt;b&gt;" in page
@@ -196,6 +197,7 @@ def test_also_reported_by_lists_other_outlets_with_links() -> None:
         link,
         "2021-02-14",
         "d",
+        0,
         0,
         "",
         others,
