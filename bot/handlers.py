@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from telegram import (
@@ -278,7 +279,7 @@ async def inline_query(update: Update, context: Context) -> None:
         answer = await s.worker.ask(query.query, s.settings.answer_count)
     except QuestionError:
         answer = None
-    results = [_inline_result(hit) for hit in answer.passages] if answer else []
+    results = inline_results(answer.passages) if answer else []
     button = None
     if not results:
         button = InlineQueryResultsButton(
@@ -289,8 +290,20 @@ async def inline_query(update: Update, context: Context) -> None:
     )
 
 
+def inline_results(hits: Sequence[Hit]) -> list[InlineQueryResultArticle]:
+    """One inline result per passage, ids unique within the answer (Telegram rejects the whole
+    answer over one repeated id)."""
+    results: dict[str, InlineQueryResultArticle] = {}
+    for hit in hits:
+        result = _inline_result(hit)
+        results.setdefault(result.id, result)
+    return list(results.values())
+
+
 def _inline_result(hit: Hit) -> InlineQueryResultArticle:
-    key = f"{hit.doc_id}\n{hit.paragraph}\n{hit.highlight_start}"
+    # The passage's place: a long paragraph is split into parts, so the paragraph alone is
+    # not enough. Hashed to stay within Telegram's 64-byte id limit whatever the doc_id.
+    key = f"{hit.doc_id}\n{hit.paragraph}\n{hit.part}"
     details = ", ".join(p for p in (hit.outlet, replies.nice_date(hit.published)) if p)
     return InlineQueryResultArticle(
         id=hashlib.sha256(key.encode()).hexdigest()[:32],

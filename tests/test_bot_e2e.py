@@ -60,6 +60,30 @@ he still leads the colony to the pool each morning.
 """
 PENGUIN_QUESTION = "What did the penguin Captain Frost get for his birthday?"
 
+# One paragraph of ten sentences (> 128 word pieces), split into two passages that each open
+# with a sentence about the bridge: two hits from one paragraph, both highlighted at offset 0.
+BRIDGE_SENTENCES = [
+    "The Harbour Bridge in Townsville reopened to traffic on Monday after repairs.",
+    "Rain fell steadily over the quiet market square for most of the afternoon.",
+    "A local choir rehearsed carols in the old church hall on the hill.",
+    "Fishermen mended their nets beside the pier while gulls circled overhead.",
+    "The library extended its opening hours for students during the exam season.",
+    "The Harbour Bridge in Townsville reopened to cyclists on Tuesday after repairs.",
+    "A bakery on the corner sold out of bread before nine in the morning.",
+    "Children flew kites in the park until the wind dropped in the evening.",
+    "The museum put a collection of old maps on display in its east wing.",
+    "Volunteers planted trees along the river path to mark the spring festival.",
+]
+BRIDGE_FRONT_MATTER = """---
+title: Townsville bridge reopens
+outlet: Example Post
+url: https://post.example.test/bridge
+published: 2024-05-06
+---
+"""
+BRIDGE_ARTICLE = f"{BRIDGE_FRONT_MATTER}\n{' '.join(BRIDGE_SENTENCES)}\n"
+BRIDGE_QUESTION = "When did the Harbour Bridge in Townsville reopen?"
+
 
 def expected(question: str) -> list[str]:
     for line in QUESTIONS.read_text().splitlines():
@@ -309,6 +333,27 @@ async def test_inline_query_offers_quotes(bot: BotUnderTest) -> None:
     tg.add_inline_query(alice, OFF_TOPIC)
     nothing = await tg.wait_for("answerInlineQuery", since=mark)
     assert nothing.params["results"] == [] and "Nothing" in nothing.params["button"]["text"]
+
+
+async def test_inline_quotes_from_one_split_paragraph_get_distinct_ids(
+    start_bot: BotStarter, tmp_path: Path, embedder: Embedder
+) -> None:
+    corpus, index_dir = tmp_path / "corpus", tmp_path / "index"
+    corpus.mkdir()
+    (corpus / "2024-05-06-post-bridge.md").write_text(BRIDGE_ARTICLE, encoding="utf-8")
+    _build(corpus, index_dir, embedder)
+    bot = await start_bot(index_dir=index_dir)
+    hits = bot.services.live.searcher.ask(BRIDGE_QUESTION, 3).passages
+    places = {(h.doc_id, h.paragraph, h.highlight_start) for h in hits}
+    assert len(hits) == 2 and len(places) == 1, "the corpus no longer splits as intended"
+
+    mark = bot.tg.mark()
+    bot.tg.add_inline_query(bot.tg.user(1, "Alice"), BRIDGE_QUESTION)
+    answer = await bot.tg.wait_for("answerInlineQuery", since=mark)
+    assert answer.ok, answer.description
+    ids = [r["id"] for r in answer.params["results"]]
+    assert len(ids) == 2 and len(set(ids)) == 2
+    assert all(len(i.encode()) <= 64 for i in ids)
 
 
 # ---- staying up ---------------------------------------------------------------------------
