@@ -9,7 +9,7 @@ operator's), and a logger-level filter does not see records that propagate from 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 REDACTED = "[token]"
 _QUIET_LOGGERS = ("httpx", "httpcore", "apscheduler")
@@ -31,8 +31,7 @@ class TokenRedactor(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if not self.secrets:
             return True
-        message = record.getMessage()
-        record.msg, record.args = self.redact(message), ()
+        self._redact_message(record)
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
@@ -40,6 +39,26 @@ class TokenRedactor(logging.Filter):
         if record.stack_info:
             record.stack_info = self.redact(record.stack_info)
         return True
+
+    def _redact_message(self, record: logging.LogRecord) -> None:
+        """Redact the formatted message; if the call was malformed (``log.info("%d", "x")``),
+        redact its parts instead and leave the failure to the handler, as logging does."""
+        try:
+            message = record.getMessage()
+        except Exception:
+            record.msg = self._redacted(record.msg, str)
+            if isinstance(record.args, Mapping):
+                record.args = {k: self._redacted(v, repr) for k, v in record.args.items()}
+            elif record.args:
+                record.args = tuple(self._redacted(a, repr) for a in record.args)
+            return
+        record.msg, record.args = self.redact(message), ()
+
+    def _redacted(self, value: object, render: Callable[[object], str]) -> str:
+        try:
+            return self.redact(render(value))
+        except Exception:
+            return f"<unprintable {type(value).__name__}>"
 
 
 class _RedactingFactory:

@@ -4,6 +4,7 @@ redaction and the terminal chat."""
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from telegram.error import BadRequest, NetworkError
 
 from bot.answering import QuestionWorker
 from bot.chat import TerminalChat, terminal_text
-from bot.logs import REDACTED, TokenRedactor
+from bot.logs import REDACTED, TokenRedactor, redact_token
 from bot.paging import AnswerCache, CachedAnswer, answer_keyboard, more_data
 from bot.ratelimit import RateLimiter
 from bot.retry import with_retries
@@ -207,6 +208,26 @@ def test_redactor_cleans_messages_arguments_and_tracebacks() -> None:
     text = logging.Formatter().format(record)
     assert "SECRET-part" not in text and token not in text
     assert f"/bot{REDACTED}/x" in text and f"bot{REDACTED}/getMe" in text
+
+
+def test_a_malformed_log_call_fails_in_the_handler_without_the_token(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    token = "654321:MALFORMED-secret-part"
+    redact_token(token)
+    logger = logging.getLogger("tests.malformed")
+    logger.addHandler(handler := logging.StreamHandler(io.StringIO()))
+    logger.propagate = False  # pytest's own handlers fail the test on a logging error
+    try:
+        logger.error("%d requests to %s", "many", f"/bot{token}/getMe")  # must not raise here
+        logger.error("%(count)d", {"count": token.split(":")[1]})
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = True
+    reported = capsys.readouterr().err
+    assert reported.count("--- Logging error ---") == 2
+    assert f"/bot{REDACTED}/getMe" in reported
+    assert "MALFORMED-secret-part" not in reported and token not in reported
 
 
 # ---- terminal chat ------------------------------------------------------------------------
