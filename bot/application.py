@@ -137,7 +137,8 @@ async def register_commands(application: Application) -> None:
     for commands, scope in menus:
         try:
             await with_retries(
-                lambda commands=commands, scope=scope: bot.set_my_commands(commands, scope=scope)
+                lambda commands=commands, scope=scope: bot.set_my_commands(commands, scope=scope),
+                idempotent=True,
             )
         except TelegramError as exc:
             log.warning("could not register the command menu: %s", exc)

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from telegram import (
+    CallbackQuery,
     InlineKeyboardMarkup,
     InlineQueryResultArticle,
     InlineQueryResultsButton,
@@ -241,10 +242,10 @@ async def more(update: Update, context: Context) -> None:
     if isinstance(message, Message):
         found = services(context).answers.find(query.data, message.chat.id)
     if found is None:
-        await with_retries(lambda: query.answer(replies.EXPIRED))
+        await _answer_button(query, replies.EXPIRED)
         return
     answer_id, cached, page = found
-    await with_retries(lambda: query.answer())
+    await _answer_button(query)
     text = replies.answer_page(cached.hits, page, cached.per_page)
     markup = answer_keyboard(answer_id, cached, page)
     try:
@@ -254,11 +255,22 @@ async def more(update: Update, context: Context) -> None:
                 parse_mode=ParseMode.HTML,
                 link_preview_options=NO_PREVIEW,
                 reply_markup=markup,
-            )
+            ),
+            idempotent=True,
         )
     except BadRequest as exc:
-        if "not modified" not in str(exc).lower():  # a double tap shows the same page again
+        # A double tap, or a retry after a timeout whose edit had landed, shows the same page.
+        if "not modified" not in str(exc).lower():
             raise
+
+
+async def _answer_button(query: CallbackQuery, text: str | None = None) -> None:
+    # Only stops the button's spinner (or shows ``text``): a failure, e.g. "query is too old"
+    # after a slow answer, must not cost the reader the page edit.
+    try:
+        await with_retries(lambda: query.answer(text))
+    except TelegramError as exc:
+        log.warning("could not answer a button tap: %s", exc)
 
 
 async def inline_query(update: Update, context: Context) -> None:

@@ -32,7 +32,7 @@ from tests.bot_harness import (
     running_bot,
 )
 from tests.conftest import QUESTIONS, BotStarter
-from tests.fake_telegram import FakeTelegram
+from tests.fake_telegram import QUERY_TOO_OLD, FakeTelegram
 
 NO_PREVIEW = {"is_disabled": True}
 ANSWERABLE = [
@@ -305,6 +305,24 @@ async def test_more_pages_through_passages_and_forged_data_is_refused(
     await tg.wait_for("answerCallbackQuery", since=mark)
     assert tg.callback_answers[replayed["id"]]["text"] == replies.EXPIRED
     assert tg.calls("editMessageText", since=mark) == []
+
+
+async def test_more_edits_the_page_even_if_the_button_answer_fails(
+    start_bot: BotStarter,
+) -> None:
+    bot = await start_bot(answer_count=1)
+    tg = bot.tg
+    alice = tg.user(1, "Alice")
+    sent = await bot.say(tg.private_chat(alice), alice, "what did navalny do")
+    more = next(b for row in sent.result["reply_markup"]["inline_keyboard"] for b in row
+                if b["text"].startswith("More"))  # fmt: skip
+
+    tg.fail_next("answerCallbackQuery", 400, description=f"Bad Request: {QUERY_TOO_OLD}")
+    mark = tg.mark()
+    tg.add_callback_query(alice, sent.result, more["callback_data"])
+    edit = await tg.wait_for("editMessageText", since=mark)
+    assert edit.ok and "Passages 2–2 of" in edit.result["text"]
+    assert [r.status for r in tg.calls("answerCallbackQuery", since=mark)] == [400]
 
 
 async def test_inline_query_offers_quotes(bot: BotUnderTest) -> None:

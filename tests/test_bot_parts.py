@@ -6,10 +6,12 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+import httpx
 import pytest
-from telegram.error import BadRequest, NetworkError
+from telegram.error import BadRequest, NetworkError, TimedOut
 
 from bot.answering import QuestionWorker
 from bot.chat import TerminalChat, terminal_text
@@ -188,6 +190,36 @@ async def test_network_errors_are_retried_bad_requests_are_not() -> None:
 
     with pytest.raises(NetworkError):
         await with_retries(down, attempts=2, first_delay=0.01)
+
+
+async def test_timeouts_are_retried_only_when_sending_again_is_safe() -> None:
+    calls: list[int] = []
+
+    def timing_out(error: TimedOut) -> Callable[[], Awaitable[str]]:
+        async def call() -> str:  # fails once, then succeeds
+            calls.append(1)
+            if len(calls) == 1:
+                raise error
+            return "done"
+
+        return call
+
+    # Telegram may have posted a message whose request timed out: it is not sent again.
+    with pytest.raises(TimedOut):
+        await with_retries(timing_out(TimedOut()), first_delay=0.01)
+    assert len(calls) == 1
+
+    calls.clear()
+    edit = timing_out(TimedOut())
+    assert await with_retries(edit, first_delay=0.01, idempotent=True) == "done"
+    assert len(calls) == 2
+
+    for never_sent in (httpx.ConnectTimeout("connect"), httpx.PoolTimeout("pool")):
+        calls.clear()
+        error = TimedOut()
+        error.__cause__ = never_sent
+        assert await with_retries(timing_out(error), first_delay=0.01) == "done"
+        assert len(calls) == 2
 
 
 # ---- log redaction ------------------------------------------------------------------------
