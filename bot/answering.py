@@ -15,7 +15,6 @@ import logging
 import queue
 import threading
 import time
-from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -71,6 +70,7 @@ class QuestionWorker:
         """
         if self._closed:
             raise RuntimeError("the question worker is closed")
+        # Cleaned again by ask_many (cheap); cleaning here rejects an empty question at once.
         cleaned = clean_question(question, self._searcher().options.max_question_chars)
         self._ensure_started()
         loop = asyncio.get_running_loop()
@@ -127,24 +127,21 @@ class QuestionWorker:
         return batch, False
 
     def _answer(self, batch: list[_Job]) -> None:
-        """One ``ask_many`` call per distinct ``k``; results go back to each asker's loop."""
-        searcher = self._searcher()
-        by_k: dict[int, list[_Job]] = defaultdict(list)
-        for job in batch:
-            by_k[job.k].append(job)
-        for k, jobs in by_k.items():
-            try:
-                answers = searcher.ask_many([job.question for job in jobs], k)
-            except Exception as exc:  # delivered to every asker of the batch
-                log.exception("answering a batch of %d questions failed", len(jobs))
-                for job in jobs:
-                    _deliver(job, exception=exc)
-                continue
-            for job, answer in zip(jobs, answers, strict=True):
-                _deliver(job, result=answer)
+        """One ``ask_many`` call for the batch; results go back to each asker's loop."""
         self.stats.questions += len(batch)
-        self.stats.batches += len(by_k)
+        self.stats.batches += 1
         self.stats.largest_batch = max(self.stats.largest_batch, len(batch))
+        try:
+            answers = self._searcher().ask_many(
+                [job.question for job in batch], [job.k for job in batch]
+            )
+        except Exception as exc:  # delivered to every asker of the batch
+            log.exception("answering a batch of %d questions failed", len(batch))
+            for job in batch:
+                _deliver(job, exception=exc)
+            return
+        for job, answer in zip(batch, answers, strict=True):
+            _deliver(job, result=answer)
 
 
 def _deliver(

@@ -61,11 +61,12 @@ async def test_worker_one_at_a_time_when_batching_is_off(live: LiveSearcher) -> 
 
 
 async def test_worker_mixed_k_and_empty_questions(live: LiveSearcher) -> None:
-    worker = QuestionWorker(lambda: live.searcher)
+    worker = QuestionWorker(lambda: live.searcher, window=0.05)
     try:
         one, many = await asyncio.gather(worker.ask(DETAINED, 1), worker.ask(DETAINED, 5))
         assert len(one.passages) == 1
         assert many.passages == live.searcher.ask(DETAINED, 5).passages
+        assert worker.stats.batches == 1  # different counts still share one model call
         with pytest.raises(QuestionError):
             await worker.ask(" \u200b\n ", 3)
     finally:
