@@ -96,7 +96,8 @@ class TerminalChat:
             story = self.story()
             return replies.start_text(story.articles, story.examples, USERNAME)
         if command == "/help":
-            return replies.help_text(USERNAME, self._settings.questions_per_minute)
+            settings = self._settings
+            return replies.help_text(USERNAME, settings.questions_per_minute, settings.answer_count)
         if command == "/sources":
             return replies.sources_text(newest_first(self._live.searcher.data))
         if command == "/more":

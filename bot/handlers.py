@@ -111,8 +111,11 @@ async def start(update: Update, context: Context) -> None:
 
 async def help_command(update: Update, context: Context) -> None:
     """/help: how to ask in private chats, groups and inline."""
-    per_minute = services(context).settings.questions_per_minute
-    await reply(update, replies.help_text(context.bot.username, per_minute))
+    settings = services(context).settings
+    text = replies.help_text(
+        context.bot.username, settings.questions_per_minute, settings.answer_count
+    )
+    await reply(update, text)
 
 
 async def sources(update: Update, context: Context) -> None:

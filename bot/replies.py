@@ -267,9 +267,11 @@ def _where_to_ask(username: str) -> str:
     )
 
 
-def help_text(username: str, per_minute: int) -> str:
-    """How to use the bot in private chats, groups and inline, and its limits."""
+def help_text(username: str, per_minute: int, answer_count: int) -> str:
+    """How to use the bot in private chats, groups and inline, and its limits;
+    ``answer_count`` is how many passages a page of an answer quotes."""
     name = escape(username)
+    quoted = "one passage" if answer_count == 1 else f"up to {answer_count} passages"
     return "\n".join(
         [
             "<b>How to ask</b>",
@@ -279,8 +281,8 @@ def help_text(username: str, per_minute: int) -> str:
             "that message up.",
             f"• In any chat: type <code>@{name} your question</code> and pick a quote.",
             "",
-            "Each answer quotes up to three passages, the best sentence in bold, with a link to "
-            "the article. <b>More</b> shows further passages.",
+            f"Each answer quotes {quoted}, the best sentence in bold, with a link to the "
+            "article. <b>More</b> shows further passages.",
             "",
             "/sources lists the articles I quote. /start shows example questions.",
             f"Up to {per_minute} questions a minute per person.",

@@ -100,10 +100,15 @@ def test_fixed_texts_are_valid(articles: list[ArticleInfo], examples: list[str],
     assert_valid(replies.sources_text(articles))
     if articles:
         assert_valid(replies.start_text(articles, examples, name or "bot"))
-    assert_valid(replies.help_text(name or "bot", 10))
+    assert_valid(replies.help_text(name or "bot", 10, 3))
     assert_valid(replies.usage_text(examples[0] if examples else None))
     assert_valid(replies.unknown_command("/" + name))
     assert_valid(replies.reload_failed(name or "x"))
+
+
+def test_help_states_the_configured_passage_count() -> None:
+    assert "quotes up to 5 passages," in replies.help_text("bot", 10, 5)
+    assert "quotes one passage," in replies.help_text("bot", 10, 1)
 
 
 @given(long_texts, st.integers(1, 600), st.data())
