@@ -14,7 +14,7 @@ from rich.text import Text
 
 from bot import replies
 from bot.settings import Settings
-from bot.story import Story, newest_first, story_of
+from bot.story import Story, StoryCache, newest_first
 from index.errors import QuestionError
 from index.live import LiveSearcher
 from index.search import Hit
@@ -81,13 +81,17 @@ class TerminalChat:
         self._live = live
         self._settings = settings
         self._last: tuple[tuple[Hit, ...], int] | None = None
+        self._stories = StoryCache()
 
     def story(self) -> Story:
-        """The story of the index in service, examples checked against it."""
+        """The story of the index in service (example questions are checked once per build)."""
         searcher = self._live.searcher
-        examples = self._settings.example_questions
-        answers = searcher.ask_many(examples, 1) if examples else []
-        return story_of(searcher.data, answers)
+        story = self._stories.cached(searcher.data)
+        if story is None:
+            examples = self._settings.example_questions
+            answers = searcher.ask_many(examples, 1) if examples else []
+            story = self._stories.remember(searcher.data, answers)
+        return story
 
     def respond(self, line: str) -> str:
         """The HTML reply to one line typed by the user."""

@@ -45,7 +45,7 @@ from bot.ratelimit import RateLimiter
 from bot.reloading import reload_index
 from bot.retry import with_retries
 from bot.settings import Settings
-from bot.story import Story, newest_first, story_of
+from bot.story import Story, StoryCache, newest_first
 from index.errors import NewsbotError, QuestionError
 from index.live import LiveSearcher
 from index.search import Hit
@@ -69,7 +69,7 @@ class Services:
     limiter: RateLimiter
     inline_limiter: RateLimiter
     answers: AnswerCache = field(default_factory=AnswerCache)
-    story: Story | None = None
+    stories: StoryCache = field(default_factory=StoryCache)
 
 
 def services(context: Context) -> Services:
@@ -227,11 +227,12 @@ async def send_usage(update: Update, context: Context) -> None:
 async def current_story(s: Services) -> Story:
     """The story of the build in service (example questions are checked once per build)."""
     data = s.live.searcher.data
-    if s.story is None or s.story.build_id != data.build_id:
+    story = s.stories.cached(data)
+    if story is None:
         examples = s.settings.example_questions
         answers = await s.worker.ask_many(examples, 1) if examples else []
-        s.story = story_of(data, answers)
-    return s.story
+        story = s.stories.remember(data, answers)
+    return story
 
 
 # ---- buttons and inline mode ------------------------------------------------------------------

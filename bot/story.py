@@ -33,3 +33,21 @@ def story_of(data: IndexData, answers: Sequence[Answer]) -> Story:
     """
     examples = tuple(a.question for a in answers if a.answered)[:EXAMPLES_SHOWN]
     return Story(data.build_id, newest_first(data), examples)
+
+
+class StoryCache:
+    """The story of the build in service, kept until another build is served, so the example
+    questions are checked once per build rather than on every /start."""
+
+    def __init__(self) -> None:
+        self._story: Story | None = None
+
+    def cached(self, data: IndexData) -> Story | None:
+        """The story of ``data``'s build if it is the one kept, else None."""
+        story = self._story
+        return story if story is not None and story.build_id == data.build_id else None
+
+    def remember(self, data: IndexData, answers: Sequence[Answer]) -> Story:
+        """The story of ``data`` from its ``answers`` to the examples (see ``story_of``), kept."""
+        self._story = story_of(data, answers)
+        return self._story

@@ -4,6 +4,7 @@ redaction and the terminal chat."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import io
 import logging
 from collections.abc import Awaitable, Callable
@@ -20,10 +21,11 @@ from bot.paging import AnswerCache, CachedAnswer, answer_keyboard, more_data
 from bot.ratelimit import RateLimiter
 from bot.retry import with_retries
 from bot.settings import Settings
+from bot.story import StoryCache
 from index.embed import Embedder
 from index.errors import QuestionError
 from index.live import LiveSearcher
-from index.search import Hit
+from index.search import Answer, Hit
 
 DETAINED = "How many people have been detained since the protests began?"
 
@@ -287,3 +289,27 @@ def test_terminal_chat_uses_the_bot_replies(live: LiveSearcher) -> None:
     )
     assert "Ask a question first" in chat.respond("/more")
     assert "1 article" in terminal_text(chat.respond("/sources")).plain
+
+
+def test_terminal_chat_checks_the_examples_once_per_build(
+    live: LiveSearcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    searcher = live.searcher
+    checked: list[list[str]] = []
+    ask_many = searcher.ask_many
+
+    def counting(questions: list[str], k: int) -> list[Answer]:
+        checked.append(list(questions))
+        return ask_many(questions, k)
+
+    monkeypatch.setattr(searcher, "ask_many", counting)
+    chat = TerminalChat(live, Settings(_env_file=None))
+    first, again = chat.story(), chat.story()
+    assert again is first and first.examples and len(checked) == 1
+
+    rebuilt = dataclasses.replace(
+        searcher.data, manifest={**searcher.data.manifest, "build_id": "next"}
+    )
+    cache = StoryCache()
+    kept = cache.remember(searcher.data, [])
+    assert cache.cached(searcher.data) is kept and cache.cached(rebuilt) is None
