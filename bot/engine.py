@@ -28,12 +28,14 @@ def run_build(
     index_dir: Path | None = None,
     full: bool = False,
     progress: Progress | None = None,
+    embedder: Embedder | None = None,
 ) -> BuildReport:
-    """Bring the index up to date with the corpus (the model is loaded only if needed)."""
+    """Bring the index up to date with the corpus, with ``embedder`` if one is already loaded
+    (otherwise the model is loaded only if needed)."""
     return build_index(
         corpus_dir or settings.corpus_dir,
         index_dir or settings.index_dir,
-        lambda: load_embedder(settings),
+        lambda: embedder or load_embedder(settings),
         settings.model,
         full=full,
         progress=progress,

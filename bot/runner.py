@@ -16,10 +16,9 @@ from telegram import Bot
 from telegram.error import InvalidToken, NetworkError
 
 from bot.application import ALLOWED_UPDATES, bot_token, build_application
-from bot.engine import load_embedder, open_searcher
+from bot.engine import load_embedder, open_searcher, run_build
 from bot.logs import configure_logging, redact_token
 from bot.settings import Settings
-from index.build import build_index
 from index.embed import Embedder
 from index.errors import NewsbotError
 from index.store import current_build
@@ -92,7 +91,7 @@ def ensure_index(settings: Settings, embedder: Embedder) -> None:
     if current_build(settings.index_dir) is not None:
         return
     log.info("no index in %s yet: building it from %s", settings.index_dir, settings.corpus_dir)
-    report = build_index(settings.corpus_dir, settings.index_dir, lambda: embedder, settings.model)
+    report = run_build(settings, embedder=embedder)
     log.info("index built: %d articles, %d passages", report.articles, report.passages)
 
 

@@ -13,6 +13,10 @@ import pytest
 from typer.testing import CliRunner
 
 from bot.cli import app
+from bot.runner import ensure_index
+from bot.settings import Settings
+from index.embed import Embedder
+from index.store import current_build
 from tests.bot_harness import replied_to
 from tests.fake_telegram import FakeTelegram
 
@@ -69,6 +73,18 @@ async def test_run_with_telegram_unreachable_fails_in_one_line(clean_env: dict[s
     code, output = await asyncio.to_thread(invoke, ["run"], env)
     assert code == 1 and "could not reach the Bot API at http://127.0.0.1:9/bot" in output
     assert "abcdefghijkl" not in output and "Traceback" not in output
+
+
+def test_a_missing_index_is_built_with_the_model_already_loaded(
+    corpus_copy: Path, tmp_path: Path, embedder: Embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def load_again(settings: Settings) -> Embedder:
+        raise AssertionError("the model was loaded a second time")
+
+    monkeypatch.setattr("bot.engine.load_embedder", load_again)
+    settings = Settings(_env_file=None, index_dir=tmp_path / "index", corpus_dir=corpus_copy)
+    ensure_index(settings, embedder)
+    assert current_build(settings.index_dir) is not None
 
 
 def test_chat_answers_in_the_terminal(
