@@ -72,7 +72,7 @@ async def check_token(settings: Settings, token: str) -> str:
     except InvalidToken as exc:
         raise TokenRejected(_rejected_message()) from exc
     except NetworkError as exc:
-        reason = str(exc).replace(token, "[token]")
+        reason = redact_token(token).redact(str(exc))
         raise TelegramUnreachable(
             f"could not reach the Bot API at {settings.telegram_api_base_url} ({reason}): "
             "check the network, or TELEGRAM_API_BASE_URL"

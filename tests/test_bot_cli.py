@@ -10,10 +10,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from telegram import Bot
+from telegram.error import NetworkError
 from typer.testing import CliRunner
 
 from bot.cli import app
-from bot.runner import ensure_index
+from bot.runner import TelegramUnreachable, check_token, ensure_index
 from bot.settings import Settings
 from index.embed import Embedder
 from index.store import current_build
@@ -85,6 +87,19 @@ def test_a_missing_index_is_built_with_the_model_already_loaded(
     settings = Settings(_env_file=None, index_dir=tmp_path / "index", corpus_dir=corpus_copy)
     ensure_index(settings, embedder)
     assert current_build(settings.index_dir) is not None
+
+
+async def test_unreachable_names_no_part_of_the_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    token = "123456:UNREACHABLE-secret"
+
+    async def unreachable(bot: Bot) -> None:
+        raise NetworkError(f"POST /bot{token}/getMe failed; secret UNREACHABLE-secret")
+
+    monkeypatch.setattr(Bot, "initialize", unreachable)
+    with pytest.raises(TelegramUnreachable) as caught:
+        await check_token(Settings(_env_file=None), token)
+    assert "UNREACHABLE-secret" not in str(caught.value)
+    assert "/bot[token]/getMe" in str(caught.value)
 
 
 def test_chat_answers_in_the_terminal(
