@@ -7,6 +7,7 @@ registers the command menus and starts the index watcher; shutdown stops both.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -122,9 +123,9 @@ async def _post_init(application: Application) -> None:
 
 
 async def _post_shutdown(application: Application) -> None:
-    """Stop watching the index and let the worker finish."""
+    """Stop watching the index and let the worker finish (off the loop: it joins a thread)."""
     await application.bot_data[WATCHER].stop()
-    application.bot_data[SERVICES].worker.close()
+    await asyncio.to_thread(application.bot_data[SERVICES].worker.close)
 
 
 async def register_commands(application: Application) -> None:

@@ -7,15 +7,19 @@ import asyncio
 import dataclasses
 import io
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from types import SimpleNamespace
 
 import httpx
 import pytest
 from telegram.error import BadRequest, NetworkError, TimedOut
 
 from bot.answering import QuestionWorker
+from bot.application import WATCHER, _post_shutdown
 from bot.chat import TerminalChat, terminal_text
+from bot.handlers import SERVICES
 from bot.logs import REDACTED, TokenRedactor, redact_token
 from bot.paging import AnswerCache, CachedAnswer, answer_keyboard, more_data
 from bot.ratelimit import RateLimiter
@@ -95,6 +99,32 @@ async def test_worker_keeps_the_loop_free_while_encoding(live: LiveSearcher) -> 
         ticker.cancel()
         worker.close()
     assert ticks >= 5  # ~3 x 60 ms of encoding, during which the loop kept running
+
+
+async def test_shutdown_waits_for_the_worker_off_the_event_loop() -> None:
+    class SlowWorker:
+        def close(self) -> None:
+            time.sleep(0.1)  # finishing queued questions
+
+    class Watcher:
+        async def stop(self) -> None:
+            pass
+
+    bot_data = {WATCHER: Watcher(), SERVICES: SimpleNamespace(worker=SlowWorker())}
+    ticks = 0
+
+    async def tick() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.005)
+            ticks += 1
+
+    ticker = asyncio.create_task(tick())
+    try:
+        await _post_shutdown(SimpleNamespace(bot_data=bot_data))  # type: ignore[arg-type]
+    finally:
+        ticker.cancel()
+    assert ticks >= 5
 
 
 # ---- rate limit ---------------------------------------------------------------------------
