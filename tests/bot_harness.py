@@ -13,10 +13,10 @@ from typing import Any
 from telegram.ext import Application
 
 from bot.application import build_application, running
+from bot.engine import open_searcher
 from bot.handlers import SERVICES, Services
 from bot.settings import Settings
 from index.embed import Embedder
-from index.live import LiveSearcher
 from tests.fake_telegram import FakeTelegram, JSONDict, Recorded
 
 ADMIN_ID = 4242
@@ -43,8 +43,7 @@ async def running_bot(
 ) -> AsyncIterator[Application]:
     """The real Application built from ``settings``, long polling (or with ``webhook``, a
     webhook server) until the block ends."""
-    live = LiveSearcher(settings.index_dir, embedder, settings.search_options())
-    application = build_application(settings, live)
+    application = build_application(settings, open_searcher(settings, embedder))
     async with running(application, settings.poll_timeout, webhook):
         yield application
 
