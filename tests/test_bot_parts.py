@@ -4,11 +4,12 @@ redaction and the terminal chat."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import io
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -81,24 +82,32 @@ async def test_worker_mixed_k_and_empty_questions(live: LiveSearcher) -> None:
         await worker.ask(DETAINED, 1)
 
 
-async def test_worker_keeps_the_loop_free_while_encoding(live: LiveSearcher) -> None:
-    worker = QuestionWorker(lambda: live.searcher)
-    ticks = 0
+@contextlib.asynccontextmanager
+async def loop_ticks() -> AsyncIterator[list[int]]:
+    """Counts the event loop's 5 ms ticks while the block runs (in ``ticks[0]``)."""
+    ticks = [0]
 
     async def tick() -> None:
-        nonlocal ticks
         while True:
             await asyncio.sleep(0.005)
-            ticks += 1
+            ticks[0] += 1
 
     ticker = asyncio.create_task(tick())
     try:
-        for _ in range(3):
-            await worker.ask(DETAINED, 3)
+        yield ticks
     finally:
         ticker.cancel()
+
+
+async def test_worker_keeps_the_loop_free_while_encoding(live: LiveSearcher) -> None:
+    worker = QuestionWorker(lambda: live.searcher)
+    try:
+        async with loop_ticks() as ticks:
+            for _ in range(3):
+                await worker.ask(DETAINED, 3)
+    finally:
         worker.close()
-    assert ticks >= 5  # ~3 x 60 ms of encoding, during which the loop kept running
+    assert ticks[0] >= 5  # ~3 x 60 ms of encoding, during which the loop kept running
 
 
 async def test_shutdown_waits_for_the_worker_off_the_event_loop() -> None:
@@ -111,20 +120,9 @@ async def test_shutdown_waits_for_the_worker_off_the_event_loop() -> None:
             pass
 
     bot_data = {WATCHER: Watcher(), SERVICES: SimpleNamespace(worker=SlowWorker())}
-    ticks = 0
-
-    async def tick() -> None:
-        nonlocal ticks
-        while True:
-            await asyncio.sleep(0.005)
-            ticks += 1
-
-    ticker = asyncio.create_task(tick())
-    try:
+    async with loop_ticks() as ticks:
         await _post_shutdown(SimpleNamespace(bot_data=bot_data))  # type: ignore[arg-type]
-    finally:
-        ticker.cancel()
-    assert ticks >= 5
+    assert ticks[0] >= 5
 
 
 # ---- rate limit ---------------------------------------------------------------------------
