@@ -20,6 +20,7 @@ and the link fails rather than replace a file that appeared meanwhile.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import itertools
 import os
@@ -36,7 +37,6 @@ from index.articles import (
     ARTICLE_SUFFIXES,
     Article,
     clean_body,
-    load_article,
     load_corpus,
     parse_article,
     render_article,
@@ -210,11 +210,12 @@ class Ingester:
         text = render_article(_front_matter(article, provenance), list(article.blocks))
         stem = file_stem(article)
         try:
-            parse_article(text, self.corpus_dir / f"{stem}.md")
+            parsed = parse_article(text, self.corpus_dir / f"{stem}.md")
             path = write_new_article(self.corpus_dir, stem, text)
-            written = load_article(path)
         except (NewsbotError, OSError) as exc:
             return _failed(source, _one_line(exc))
+        # The file holds exactly ``text``; only its name may have gained a -2, -3 suffix.
+        written = dataclasses.replace(parsed, doc_id=path.stem, path=str(path))
         self._articles.append(written)
         self._known.append(_remember(written.doc_id, written.url, written.paragraphs))
         return Outcome(ADDED, source, _added_line(written), written.doc_id, path)
