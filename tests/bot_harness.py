@@ -101,6 +101,16 @@ class BotUnderTest:
         ]
 
 
+def buttons(message: JSONDict) -> list[JSONDict]:
+    """The inline keyboard buttons of a sent message, row by row."""
+    return [b for row in message.get("reply_markup", {}).get("inline_keyboard", []) for b in row]
+
+
+def button(message: JSONDict, label_start: str) -> JSONDict:
+    """The first inline button whose label starts with ``label_start``."""
+    return next(b for b in buttons(message) if b["text"].startswith(label_start))
+
+
 def entity_texts(message: JSONDict, kind: str) -> list[str]:
     """The texts a sent message's entities of ``kind`` cover (offsets are UTF-16)."""
     encoded = message["text"].encode("utf-16-le")

@@ -27,6 +27,8 @@ from tests.bot_harness import (
     ADMIN_ID,
     BotUnderTest,
     bot_settings,
+    button,
+    buttons,
     entity_texts,
     replied_to,
     running_bot,
@@ -158,8 +160,7 @@ async def test_private_question_quotes_the_right_passage(bot: BotUnderTest, ques
     links = [e["url"] for e in message["entities"] if e["type"] == "text_link"]
     assert links and all("#:~:text=" in url for url in links)  # deep links to the sentence
     assert sent.params["link_preview_options"] == NO_PREVIEW
-    buttons = [b for row in message["reply_markup"]["inline_keyboard"] for b in row]
-    assert any(b["text"] == "Open article" and b["url"] == links[0] for b in buttons)
+    assert any(b["text"] == "Open article" and b["url"] == links[0] for b in buttons(message))
 
 
 async def test_off_topic_question_is_not_answered(bot: BotUnderTest) -> None:
@@ -269,8 +270,7 @@ async def test_more_pages_through_passages_and_forged_data_is_refused(
     message = sent.result
     first_quote = entity_texts(message, "blockquote")
     assert len(first_quote) == 1
-    more = next(b for row in message["reply_markup"]["inline_keyboard"] for b in row
-                if b["text"].startswith("More"))  # fmt: skip
+    more = button(message, "More")
     assert len(more["callback_data"].encode()) <= 64
 
     mark = tg.mark()
@@ -282,8 +282,7 @@ async def test_more_pages_through_passages_and_forged_data_is_refused(
     await tg.wait_for("answerCallbackQuery", since=mark)
     assert tg.callback_answers[query["id"]].get("text") is None
 
-    back = next(b for row in edit.result["reply_markup"]["inline_keyboard"] for b in row
-                if b["text"].startswith("‹"))  # fmt: skip
+    back = button(edit.result, "‹")
     mark = tg.mark()
     tg.add_callback_query(alice, tg.message(chat, message["message_id"]), back["callback_data"])
     edit = await tg.wait_for("editMessageText", since=mark)
@@ -314,8 +313,7 @@ async def test_more_edits_the_page_even_if_the_button_answer_fails(
     tg = bot.tg
     alice = tg.user(1, "Alice")
     sent = await bot.say(tg.private_chat(alice), alice, "what did navalny do")
-    more = next(b for row in sent.result["reply_markup"]["inline_keyboard"] for b in row
-                if b["text"].startswith("More"))  # fmt: skip
+    more = button(sent.result, "More")
 
     tg.fail_next("answerCallbackQuery", 400, description=f"Bad Request: {QUERY_TOO_OLD}")
     mark = tg.mark()
