@@ -10,7 +10,15 @@ import typer
 from bot.engine import run_build
 from bot.settings import Settings
 from index.errors import NewsbotError
-from index.ingest import ADDED, FAILED, SKIPPED, FeedResult, Ingester, Outcome, outcome_counts
+from newsbot.ingest.pipeline import (
+    ADDED,
+    FAILED,
+    SKIPPED,
+    FeedResult,
+    Ingester,
+    Outcome,
+    outcome_counts,
+)
 
 
 def add(

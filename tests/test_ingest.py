@@ -16,12 +16,12 @@ from typer.testing import CliRunner
 
 from bot.cli import app
 from index.articles import load_article, load_corpus
-from index.duplicates import JACCARD_THRESHOLD, shingles, similarity
 from index.errors import CorpusError
-from index.extract import extract_file
-from index.feeds import FeedEntry, belongs_to_story, story_terms
-from index.ingest import ADDED, FAILED, SKIPPED, Ingester, outcome_counts
-from index.urls import url_key
+from newsbot.ingest.duplicates import JACCARD_THRESHOLD, shingles, similarity
+from newsbot.ingest.extract import extract_file
+from newsbot.ingest.feeds import FeedEntry, belongs_to_story, story_terms
+from newsbot.ingest.pipeline import ADDED, FAILED, SKIPPED, Ingester, outcome_counts
+from newsbot.ingest.urls import url_key
 from tests.ingest_site import HUGE_SIZE, SITE_DIR, SiteServer, closed_port_url
 
 REPO = Path(__file__).resolve().parents[1]

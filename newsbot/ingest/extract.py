@@ -16,7 +16,7 @@ import trafilatura
 
 from index.articles import ARTICLE_SUFFIXES, clean_body, first_sentence, parse_article
 from index.errors import CorpusError, NewsbotError
-from index.urls import UrlError, check_url, clean_url
+from newsbot.ingest.urls import UrlError, check_url, clean_url
 
 if TYPE_CHECKING:
     from lxml.html import HtmlElement

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import httpx
 
 from index.errors import NewsbotError
-from index.urls import check_url
+from newsbot.ingest.urls import check_url
 
 USER_AGENT = "newsbot/0.1 (+https://github.com/newsbot)"
 DEFAULT_TIMEOUT = 20.0

@@ -9,7 +9,7 @@ Duplicate rules, checked in this order for every item:
    the corpus is skipped without downloading it.
 2. Near duplicate: a body that is mostly the text of an article already in the corpus (a wire story
    republished by another outlet) is skipped and reported as "near duplicate of <doc_id>"; the
-   corpus keeps the copy that came first. The rule is in ``index.duplicates``.
+   corpus keeps the copy that came first. The rule is in ``newsbot.ingest.duplicates``.
 
 New files are named ``<published>-<outlet>-<title words>.md`` from ASCII letters, digits and
 hyphens only, so no title can lead outside the corpus folder. A name already taken (by an ``.md``
@@ -41,18 +41,18 @@ from index.articles import (
     parse_article,
     render_article,
 )
-from index.duplicates import is_near_duplicate, shingles, similarity
 from index.errors import NewsbotError
-from index.extract import ExtractedArticle, NotAnArticle, extract_file, extract_html
-from index.feeds import (
+from newsbot.ingest.duplicates import is_near_duplicate, shingles, similarity
+from newsbot.ingest.extract import ExtractedArticle, NotAnArticle, extract_file, extract_html
+from newsbot.ingest.feeds import (
     MIN_TERM_HITS,
     belongs_to_story,
     parse_feed,
     split_words,
     story_terms,
 )
-from index.fetch import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT, FEED_TYPES, fetch, make_client
-from index.urls import check_url, url_key
+from newsbot.ingest.fetch import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT, FEED_TYPES, fetch, make_client
+from newsbot.ingest.urls import check_url, url_key
 
 ADDED, SKIPPED, FAILED = "added", "skipped", "failed"
 _URL_LIKE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
@@ -160,7 +160,7 @@ class Ingester:
         return self._store(source, article, {"source_file": path.name})
 
     def add_feed(self, feed_url: str, match: Sequence[str] = ()) -> FeedResult:
-        """Add the entries of an RSS/Atom feed that belong to the story (see ``index.feeds``).
+        """Add the entries of an RSS/Atom feed that belong to the story (see ``feeds``).
 
         With ``match`` words, an entry belongs when it mentions any of them; otherwise when it
         mentions two of the corpus's story terms. Entries already present are skipped unfetched.
