@@ -165,7 +165,7 @@ def _extract_text(data: bytes, path: Path) -> ExtractedArticle:
     try:
         article = parse_article(raw, as_path)
     except CorpusError as exc:
-        raise ExtractError(str(exc).replace(f"{as_path}: ", "")) from exc
+        raise ExtractError(exc.problem) from exc
     blocks: list[str] = []
     section = ""
     for paragraph in article.paragraphs:
