@@ -119,7 +119,7 @@ def load_article(path: Path, max_bytes: int = MAX_ARTICLE_BYTES) -> Article:
         raise CorpusError(f"cannot read the file ({exc.strerror or exc})", path) from exc
     if len(data) > max_bytes:
         raise CorpusError(
-            f"larger than {_mb(max_bytes)} (NEWSBOT_MAX_ARTICLE_BYTES); "
+            f"larger than {size_text(max_bytes)} (NEWSBOT_MAX_ARTICLE_BYTES); "
             "split it, shorten it, or raise the limit",
             path,
         )
@@ -261,5 +261,6 @@ def render_article(meta: dict, paragraphs: list[str]) -> str:
     return f"---\n{front}---\n\n" + "\n\n".join(paragraphs) + "\n"
 
 
-def _mb(size: int) -> str:
-    return f"{size / (1024 * 1024):.1f} MB"
+def size_text(size: int) -> str:
+    """A byte count as people read it: "5.0 MB", or "1,000 bytes" under a megabyte."""
+    return f"{size / (1024 * 1024):.1f} MB" if size >= 1024 * 1024 else f"{size:,} bytes"

@@ -100,7 +100,7 @@ def test_article_over_the_size_cap_is_refused_naming_the_file(tmp_path: Path) ->
     with pytest.raises(CorpusError) as caught:
         load_corpus(tmp_path, max_bytes=64 * 1024)
     assert str(caught.value) == (
-        f"{path}: larger than 0.1 MB (NEWSBOT_MAX_ARTICLE_BYTES); "
+        f"{path}: larger than 65,536 bytes (NEWSBOT_MAX_ARTICLE_BYTES); "
         "split it, shorten it, or raise the limit"
     )
     assert MAX_ARTICLE_BYTES >= 1024 * 1024

@@ -414,7 +414,10 @@ def test_local_file_over_the_article_cap_is_refused(corpus, tmp_path):
     with Ingester(corpus, max_article_bytes=10_000) as ingester:
         outcome = ingester.add(str(big))
 
-    assert outcome.line == f"failed  {big}: too large: more than 0.0 MB (NEWSBOT_MAX_ARTICLE_BYTES)"
+    assert (
+        outcome.line
+        == f"failed  {big}: too large: more than 10,000 bytes (NEWSBOT_MAX_ARTICLE_BYTES)"
+    )
 
 
 def test_short_article_is_added_with_a_lower_min_words(corpus, tmp_path):
@@ -739,6 +742,27 @@ def test_cli_add_without_anything_to_add_is_a_usage_error(cli_env):
 
     assert result.exit_code == 2
     assert "give URLs or files to add, or --feed URL" in result.output
+
+
+def test_cli_build_refuses_an_article_over_the_size_setting(corpus, cli_env):
+    result = run_cli(cli_env | {"NEWSBOT_MAX_ARTICLE_BYTES": "1000"}, "build")
+
+    assert result.exit_code == 1
+    assert (
+        f"{corpus / SEED.name}: larger than 1,000 bytes (NEWSBOT_MAX_ARTICLE_BYTES)"
+        in result.output
+    )
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    "name", ["NEWSBOT_MAX_ARTICLE_BYTES", "NEWSBOT_MAX_FEED_ENTRIES", "NEWSBOT_DOWNLOAD_TIMEOUT"]
+)
+def test_cli_add_limits_must_be_positive(site, cli_env, name):
+    result = run_cli(cli_env | {name: "0"}, "add", "--no-build", site.url(SPB))
+
+    assert result.exit_code != 0
+    assert "Traceback" not in result.output
 
 
 def test_cli_add_to_a_missing_corpus_is_one_error_line(site, tmp_path, cli_env):

@@ -20,6 +20,7 @@ from index.articles import (
     clean_body,
     first_sentence,
     parse_article,
+    size_text,
 )
 from index.errors import CorpusError, NewsbotError
 from newsbot.ingest.limits import MIN_ARTICLE_WORDS
@@ -122,7 +123,7 @@ def extract_file(
     except OSError as exc:
         raise ExtractError(f"cannot read the file: {exc.strerror or exc}") from exc
     if len(data) > max_bytes:
-        limit = f"{max_bytes / (1024 * 1024):.1f} MB"
+        limit = size_text(max_bytes)
         raise ExtractError(f"too large: more than {limit} (NEWSBOT_MAX_ARTICLE_BYTES)")
     if suffix in HTML_SUFFIXES:
         return extract_html(data, min_words=min_words)
