@@ -701,6 +701,23 @@ def test_cli_add_feed_with_match_and_corpus_option(site, corpus, tmp_path, monke
     assert lines[-1] == "1 added, 6 skipped, 0 failed"
 
 
+def test_cli_add_hostile_urls_fail_alone_and_the_rest_go_on(site, cli_env):
+    long_url = "http://example.test/" + "a" * 100_000
+    hostile = ["http://[::1", long_url, site.url("/go/javascript")]
+    result = run_cli(cli_env, "add", "--no-build", *hostile, site.url(KAZAN))
+
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    lines = result.output.splitlines()
+    assert [line.split(": ")[0] for line in lines[:3]] == [
+        "failed  http://[::1",
+        f"failed  {long_url[:200]}… (100,020 characters)",
+        f"failed  {site.url('/go/javascript')}",
+    ]
+    assert lines[3].startswith("added   Kazan")
+    assert lines[-1] == "1 added, 0 skipped, 3 failed"
+
+
 def test_cli_add_says_how_many_feed_entries_were_left_out(site, cli_env):
     env = cli_env | {"NEWSBOT_MAX_FEED_ENTRIES": "2"}
     feed_url = site.url("/feeds/many.xml")
