@@ -16,6 +16,7 @@ RUN pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu
 COPY pyproject.toml README.md ./
 COPY bot ./bot
 COPY index ./index
+COPY newsbot ./newsbot
 RUN pip install .
 
 COPY corpus ./corpus

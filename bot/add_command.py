@@ -10,7 +10,16 @@ import typer
 from bot.engine import run_build
 from bot.settings import Settings
 from index.errors import NewsbotError
-from index.ingest import ADDED, FAILED, SKIPPED, FeedResult, Ingester, Outcome, outcome_counts
+from newsbot.ingest.limits import MIN_ARTICLE_WORDS
+from newsbot.ingest.pipeline import (
+    ADDED,
+    FAILED,
+    SKIPPED,
+    FeedResult,
+    Ingester,
+    Outcome,
+    outcome_counts,
+)
 
 
 def add(
@@ -41,6 +50,14 @@ def add(
     corpus: Annotated[
         Path | None, typer.Option("--corpus", help="Corpus folder (default: NEWSBOT_CORPUS_DIR).")
     ] = None,
+    min_words: Annotated[
+        int,
+        typer.Option(
+            "--min-words",
+            min=1,
+            help="Fewest words of paragraph text a page or file needs to be taken as an article.",
+        ),
+    ] = MIN_ARTICLE_WORDS,
     build: Annotated[
         bool,
         typer.Option(
@@ -62,7 +79,7 @@ def add(
 
     settings = load_settings(corpus_dir=corpus)
     try:
-        outcomes = _add_all(settings.corpus_dir, sources or [], feed or [], match or [])
+        outcomes = _add_all(settings, sources or [], feed or [], match or [], min_words)
     except NewsbotError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
@@ -74,16 +91,23 @@ def add(
 
 
 def _add_all(
-    corpus_dir: Path, sources: list[str], feeds: list[str], match: list[str]
+    settings: Settings, sources: list[str], feeds: list[str], match: list[str], min_words: int
 ) -> list[Outcome]:
     """Add every source, then every feed, printing each result line as soon as it is known."""
     outcomes: list[Outcome] = []
-    with Ingester(corpus_dir) as ingester:
+    ingester = Ingester(
+        settings.corpus_dir,
+        timeout=settings.download_timeout,
+        max_article_bytes=settings.max_article_bytes,
+        max_feed_entries=settings.max_feed_entries,
+        min_words=min_words,
+    )
+    with ingester:
         for source in sources:
             outcomes.append(_echo(ingester.add(source)))
         for feed_url in feeds:
             result = ingester.add_feed(feed_url, match)
-            _echo_feed_header(result)
+            _echo_feed_header(result, settings.max_feed_entries)
             outcomes.extend(_echo(outcome) for outcome in result.outcomes)
     return outcomes
 
@@ -93,13 +117,17 @@ def _echo(outcome: Outcome) -> Outcome:
     return outcome
 
 
-def _echo_feed_header(result: FeedResult) -> None:
+def _echo_feed_header(result: FeedResult, max_entries: int) -> None:
     if result.error:
         return  # the feed itself failed; its failure line says so
     typer.echo(
-        f"feed {result.feed_url}: {len(result.outcomes)} entries; "
-        f"story terms: {', '.join(result.terms)}"
+        f"feed {result.feed_url}: {result.entries} entries; story terms: {', '.join(result.terms)}"
     )
+    if result.left_out:
+        typer.echo(
+            f"feed {result.feed_url}: {result.left_out} more entries about the story left out; "
+            f"only the newest {max_entries} are taken (NEWSBOT_MAX_FEED_ENTRIES)"
+        )
 
 
 def _rebuild(settings: Settings) -> bool:

@@ -39,4 +39,5 @@ def run_build(
         settings.model,
         full=full,
         progress=progress,
+        max_article_bytes=settings.max_article_bytes,
     )

@@ -8,8 +8,10 @@ from typing import Annotated, Literal
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from index.articles import MAX_ARTICLE_BYTES
 from index.embed import DEFAULT_MODEL
 from index.search import SearchOptions
+from newsbot.ingest.limits import DEFAULT_TIMEOUT, MAX_FEED_ENTRIES
 
 # Shown by /start only if the index in service answers them (see bot/story.py).
 DEFAULT_EXAMPLES = (
@@ -73,6 +75,23 @@ class Settings(BaseSettings):
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
         default="INFO", validation_alias=AliasChoices("NEWSBOT_LOG_LEVEL", "log_level")
+    )
+
+    # --- the corpus and newsbot add -----------------------------------------------------------
+    max_article_bytes: int = Field(
+        default=MAX_ARTICLE_BYTES,
+        ge=1,
+        validation_alias=AliasChoices("NEWSBOT_MAX_ARTICLE_BYTES", "max_article_bytes"),
+    )
+    max_feed_entries: int = Field(
+        default=MAX_FEED_ENTRIES,
+        ge=1,
+        validation_alias=AliasChoices("NEWSBOT_MAX_FEED_ENTRIES", "max_feed_entries"),
+    )
+    download_timeout: float = Field(
+        default=DEFAULT_TIMEOUT,
+        gt=0,
+        validation_alias=AliasChoices("NEWSBOT_DOWNLOAD_TIMEOUT", "download_timeout"),
     )
 
     # --- the Telegram bot ---------------------------------------------------------------------

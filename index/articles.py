@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,8 @@ import yaml
 from index.errors import CorpusError
 
 ARTICLE_SUFFIXES = (".md", ".txt")
+# Far above any real article (the longest news reports are a few hundred KB of text).
+MAX_ARTICLE_BYTES = 5 * 1024 * 1024
 
 _DATE_HEADER = re.compile(r"^\s*date\s+(\d{4}-\d{2}-\d{2})\b\s*")
 _BOILERPLATE = (
@@ -28,6 +31,7 @@ _BOILERPLATE = (
 )
 _SENTENCE_END = tuple(".!?:;\"'”’)…")
 _MAX_HEADING_WORDS = 10
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -61,34 +65,68 @@ class Article:
         return "\n\n".join(p.text for p in self.paragraphs)
 
 
-def load_corpus(corpus_dir: Path) -> list[Article]:
+def load_corpus(corpus_dir: Path, max_bytes: int = MAX_ARTICLE_BYTES) -> list[Article]:
     """Read and clean every article file in ``corpus_dir`` (sorted by name).
 
-    Raises ``CorpusError`` naming the file and the problem for the first malformed article.
+    A symbolic link is read only when what it finally points to lies inside the corpus folder;
+    one that leads outside is skipped unread, with a warning (one line, on the ``index.articles``
+    logger, which reaches stderr when nothing else is configured). Raises ``CorpusError`` naming
+    the file and the problem for the first malformed article, or one over ``max_bytes``.
     """
     if not corpus_dir.is_dir():
         raise CorpusError(f"corpus folder {corpus_dir} does not exist: create it or pass --corpus")
-    files = sorted(p for p in corpus_dir.iterdir() if p.suffix in ARTICLE_SUFFIXES and p.is_file())
-    files = [p for p in files if not p.name.startswith((".", "_")) and p.name != "README.md"]
-    articles = [load_article(p) for p in files]
+    root = corpus_dir.resolve()
+    files = []
+    for path in sorted(corpus_dir.iterdir()):
+        if path.suffix not in ARTICLE_SUFFIXES or path.name.startswith((".", "_")):
+            continue
+        if path.name == "README.md":
+            continue
+        problem = _link_problem(path, root) if path.is_symlink() else ""
+        if problem:
+            _log.warning("skipped %s: %s; not read", path, problem)
+            continue
+        if path.is_file():
+            files.append(path)
+    articles = [load_article(p, max_bytes) for p in files]
     seen: dict[str, str] = {}
     for article in articles:
         if article.doc_id in seen:
             raise CorpusError(
-                f"{article.path}: same article id as {seen[article.doc_id]}; rename one"
+                f"same article id as {seen[article.doc_id]}; rename one", article.path
             )
         seen[article.doc_id] = article.path
     return articles
 
 
-def load_article(path: Path) -> Article:
-    """Read one article file; raise ``CorpusError`` (file and problem in one line) if malformed."""
+def _link_problem(link: Path, root: Path) -> str:
     try:
-        raw = path.read_bytes().decode("utf-8")
+        target = link.resolve(strict=True)
+    except FileNotFoundError:
+        return ""  # a dangling link is no file: ignored like a folder
+    except (OSError, RuntimeError):
+        return "a link that cannot be followed (a loop?)"
+    return "" if target.is_relative_to(root) else "a link leading outside the corpus folder"
+
+
+def load_article(path: Path, max_bytes: int = MAX_ARTICLE_BYTES) -> Article:
+    """Read one article file; raise ``CorpusError`` (file and problem in one line) if it is
+    malformed or larger than ``max_bytes``."""
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(max_bytes + 1)
     except OSError as exc:
-        raise CorpusError(f"{path}: cannot read the file ({exc.strerror or exc})") from exc
+        raise CorpusError(f"cannot read the file ({exc.strerror or exc})", path) from exc
+    if len(data) > max_bytes:
+        raise CorpusError(
+            f"larger than {size_text(max_bytes)} (NEWSBOT_MAX_ARTICLE_BYTES); "
+            "split it, shorten it, or raise the limit",
+            path,
+        )
+    try:
+        raw = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise CorpusError(f"{path}: not UTF-8 text; save it as UTF-8") from exc
+        raise CorpusError("not UTF-8 text; save it as UTF-8", path) from exc
     return parse_article(raw, path)
 
 
@@ -97,15 +135,15 @@ def parse_article(raw: str, path: Path) -> Article:
     meta, body = _split_front_matter(raw, path)
     body, header_date = _strip_date_header(body)
     if path.suffix == ".md" and not meta:
-        raise CorpusError(f"{path}: no front matter; start the file with a '---' YAML block")
+        raise CorpusError("no front matter; start the file with a '---' YAML block", path)
     paragraphs = clean_body(body)
     if not paragraphs:
-        raise CorpusError(f"{path}: the article has no body text")
+        raise CorpusError("the article has no body text", path)
     title = _text_field(meta, "title", path) or (
         first_sentence(paragraphs[0].text) if path.suffix == ".txt" else ""
     )
     if not title:
-        raise CorpusError(f"{path}: front matter has no title; add 'title: ...'")
+        raise CorpusError("front matter has no title; add 'title: ...'", path)
     published = _date_field(meta.get("published"), path) or header_date or ""
     return Article(
         doc_id=path.stem,
@@ -160,15 +198,19 @@ def _split_front_matter(raw: str, path: Path) -> tuple[dict, str]:
         return {}, text
     match = re.match(r"^---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|$)", text, re.DOTALL)
     if not match:
-        raise CorpusError(f"{path}: front matter is not closed; end it with a line '---'")
+        raise CorpusError("front matter is not closed; end it with a line '---'", path)
     try:
         meta = yaml.safe_load(match.group(1)) or {}
+    except ValueError as exc:
+        # YAML reads 2021-13-45 as a date and fails to build it.
+        problem = f"front matter has a date that does not exist ({exc}); write it as YYYY-MM-DD"
+        raise CorpusError(problem, path) from exc
     except yaml.YAMLError as exc:
         where = getattr(exc, "problem_mark", None)
         line = f" (line {where.line + 2})" if where else ""
-        raise CorpusError(f"{path}: front matter is not valid YAML{line}; fix its syntax") from exc
+        raise CorpusError(f"front matter is not valid YAML{line}; fix its syntax", path) from exc
     if not isinstance(meta, dict):
-        raise CorpusError(f"{path}: front matter must be 'key: value' lines")
+        raise CorpusError("front matter must be 'key: value' lines", path)
     return meta, text[match.end() :]
 
 
@@ -184,7 +226,7 @@ def _text_field(meta: dict, name: str, path: Path) -> str:
     if value is None:
         return ""
     if isinstance(value, dict | list):
-        raise CorpusError(f"{path}: front matter '{name}' must be plain text")
+        raise CorpusError(f"front matter '{name}' must be plain text", path)
     return " ".join(str(value).split())
 
 
@@ -199,7 +241,7 @@ def _date_field(value: object, path: Path) -> str:
     try:
         return dt.date.fromisoformat(text[:10]).isoformat()
     except ValueError as exc:
-        raise CorpusError(f"{path}: 'published' is not a date; write it as YYYY-MM-DD") from exc
+        raise CorpusError("'published' is not a date; write it as YYYY-MM-DD", path) from exc
 
 
 def first_sentence(text: str, limit: int = 100) -> str:
@@ -217,3 +259,8 @@ def render_article(meta: dict, paragraphs: list[str]) -> str:
         width=10_000,
     )
     return f"---\n{front}---\n\n" + "\n\n".join(paragraphs) + "\n"
+
+
+def size_text(size: int) -> str:
+    """A byte count as people read it: "5.0 MB", or "1,000 bytes" under a megabyte."""
+    return f"{size / (1024 * 1024):.1f} MB" if size >= 1024 * 1024 else f"{size:,} bytes"

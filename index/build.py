@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.articles import Article, load_corpus
+from index.articles import MAX_ARTICLE_BYTES, Article, load_corpus
 from index.embed import Embedder
 from index.errors import CorpusError, IndexNotReady
 from index.passages import Passage, split_article
@@ -68,6 +68,7 @@ def build_index(
     full: bool = False,
     max_tokens: int = 128,
     progress: Progress | None = None,
+    max_article_bytes: int = MAX_ARTICLE_BYTES,
 ) -> BuildReport:
     """Bring the index in ``index_dir`` up to date with ``corpus_dir``.
 
@@ -75,7 +76,7 @@ def build_index(
     stays as it was. With ``full``, every article is embedded again.
     """
     started = time.perf_counter()
-    articles = load_corpus(corpus_dir)
+    articles = load_corpus(corpus_dir, max_article_bytes)
     if not articles:
         raise CorpusError(f"no articles in {corpus_dir}: add .md or .txt files (newsbot add)")
     with build_lock(index_dir):

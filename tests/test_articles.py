@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+import os
+import shutil
 from pathlib import Path
 
 import pytest
 
-from index.articles import load_article, load_corpus
+from index.articles import MAX_ARTICLE_BYTES, load_article, load_corpus
 from index.errors import CorpusError
 
 SEED = Path(__file__).resolve().parent.parent / "corpus"
@@ -60,6 +63,8 @@ def test_txt_crawl_dump_is_read(tmp_path: Path) -> None:
         ("---\ntitle: T\n\nBody without a closing line.", "not closed"),
         ("---\ntitle: T\npublished: yesterday\n---\n\nBody.", "not a date"),
         ("Just text in a markdown file.", "no front matter"),
+        ("---\ntitle: T\npublished: 2021-13-45\n---\n\nBody.", "date that does not exist"),
+        ("---\ntitle: T\npublished: 2021-02-30\n---\n\nBody.", "date that does not exist"),
     ],
 )
 def test_malformed_article_names_file_and_problem(
@@ -72,6 +77,8 @@ def test_malformed_article_names_file_and_problem(
     message = str(caught.value)
     assert "bad.md" in message and problem in message
     assert "\n" not in message
+    assert caught.value.path == str(path)
+    assert message == f"{path}: {caught.value.problem}"
 
 
 def test_unreadable_and_non_utf8_files(tmp_path: Path) -> None:
@@ -83,3 +90,53 @@ def test_unreadable_and_non_utf8_files(tmp_path: Path) -> None:
 def test_missing_corpus_folder(tmp_path: Path) -> None:
     with pytest.raises(CorpusError, match="does not exist"):
         load_corpus(tmp_path / "nope")
+
+
+def test_article_over_the_size_cap_is_refused_naming_the_file(tmp_path: Path) -> None:
+    body = "Candles were lit in courtyards across Russia on Sunday evening. " * 2000
+    path = tmp_path / "big.md"
+    path.write_text(f"---\ntitle: Big\n---\n\n{body}", encoding="utf-8")
+    assert len(load_corpus(tmp_path)) == 1  # under the default cap
+    with pytest.raises(CorpusError) as caught:
+        load_corpus(tmp_path, max_bytes=64 * 1024)
+    assert str(caught.value) == (
+        f"{path}: larger than 65,536 bytes (NEWSBOT_MAX_ARTICLE_BYTES); "
+        "split it, shorten it, or raise the limit"
+    )
+    assert MAX_ARTICLE_BYTES >= 1024 * 1024
+
+
+def _corpus_with_links(tmp_path: Path) -> Path:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(next(SEED.glob("*.md")), corpus)
+    secret = tmp_path / "secret.txt"
+    secret.write_text(" date 2021-02-14 root:x:0:0:root:/root:/bin/bash. " * 20)
+    os.symlink(secret, corpus / "passwd.txt")
+    os.symlink("../corpus/../secret.txt", corpus / "relative.txt")
+    os.symlink("loop.md", corpus / "loop.md")
+    archive = corpus / "archive"
+    archive.mkdir()
+    (archive / "kept.md").write_text(
+        "---\ntitle: Kept\n---\n\nAn archived report kept in a folder of the corpus.\n"
+    )
+    os.symlink("archive/kept.md", corpus / "linked.md")
+    return corpus
+
+
+def test_links_leading_outside_the_corpus_are_skipped_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    corpus = _corpus_with_links(tmp_path)
+    with caplog.at_level(logging.WARNING, logger="index.articles"):
+        articles = load_corpus(corpus)
+
+    assert sorted(a.doc_id for a in articles) == sorted(["linked", next(SEED.glob("*.md")).stem])
+    assert all("root:x" not in a.text for a in articles)
+    warnings = sorted(r.getMessage() for r in caplog.records)
+    outside = "a link leading outside the corpus folder; not read"
+    assert warnings == [
+        f"skipped {corpus / 'loop.md'}: a link that cannot be followed (a loop?); not read",
+        f"skipped {corpus / 'passwd.txt'}: {outside}",
+        f"skipped {corpus / 'relative.txt'}: {outside}",
+    ]

@@ -9,6 +9,9 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import stat
+import time
+import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -16,13 +19,13 @@ from typer.testing import CliRunner
 
 from bot.cli import app
 from index.articles import load_article, load_corpus
-from index.duplicates import JACCARD_THRESHOLD, shingles, similarity
 from index.errors import CorpusError
-from index.extract import extract_file
-from index.feeds import FeedEntry, belongs_to_story, story_terms
-from index.ingest import ADDED, FAILED, SKIPPED, Ingester, outcome_counts
-from index.urls import url_key
-from tests.ingest_site import HUGE_SIZE, SITE_DIR, SiteServer, closed_port_url
+from newsbot.ingest.duplicates import JACCARD_THRESHOLD, shingles, similarity
+from newsbot.ingest.extract import extract_file
+from newsbot.ingest.feeds import FeedEntry, belongs_to_story, story_terms
+from newsbot.ingest.pipeline import ADDED, FAILED, SKIPPED, Ingester, outcome_counts
+from newsbot.ingest.urls import url_key
+from tests.ingest_site import HUGE_SIZE, MANY_ENTRIES, SITE_DIR, SiteServer, closed_port_url
 
 REPO = Path(__file__).resolve().parents[1]
 SEED = REPO / "corpus" / "2021-02-14-republicworld-navalny-valentines-candles.md"
@@ -313,6 +316,12 @@ def test_cut_down_copy_is_caught_by_containment(site, ingester, tmp_path):
         (lambda site: "file:///etc/passwd", "refused 'file:' URLs; only http and https"),
         (lambda site: "ftp://127.0.0.1/story.html", "refused 'ftp:' URLs; only http and https"),
         (lambda site: "javascript:alert(1)", "refused 'javascript:' URLs"),
+        (
+            lambda site: site.url("/go/javascript"),
+            "redirected to something that is not an http(s) URL; refused",
+        ),
+        (lambda site: "http://[::1", "not a valid URL (Invalid IPv6 URL)"),
+        (lambda site: "http://127.0.0.1:port/a.html", "not a valid URL (Port could not be cast"),
     ],
 )
 def test_failures_give_one_clear_line_and_write_nothing(site, ingester, corpus, make_url, reason):
@@ -336,6 +345,109 @@ def test_huge_streamed_response_is_cut_off_early(site, ingester, corpus):
     # The server noticed the client hang up long before the 20 MB were out.
     assert site.huge_sent < HUGE_SIZE / 2
     assert corpus_files(corpus) == [SEED.name]
+
+
+def test_gzip_compressed_page_is_added(site, ingester):
+    outcome = ingester.add(site.url("/gzip" + SPB))
+
+    assert outcome.status == ADDED, outcome.line
+    assert "at least 312 courtyards" in load_article(outcome.path).text
+
+
+@pytest.mark.parametrize("path", ["/bomb-gzip.html", "/bomb-gzip-gzip.html"])
+def test_gzip_bomb_stops_at_the_cap_with_little_memory(site, ingester, corpus, path):
+    # 1 GiB once expanded; before, the whole layer was expanded in memory before the cap was
+    # checked (4.4 GB peak for two layers).
+    tracemalloc.start()
+    try:
+        outcome = ingester.add(site.url(path))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+    assert (
+        outcome.line == f"failed  {site.url(path)}: too large: more than 5.0 MB, download stopped"
+    )
+    assert peak < 20 * 1024 * 1024  # the 5 MB read so far, a chunk per layer, and the bookkeeping
+    assert corpus_files(corpus) == [SEED.name]
+
+
+@pytest.mark.parametrize(
+    ("path", "reason"),
+    [
+        ("/drip.html", "too slow: not finished after 1 s, download stopped"),
+        ("/drip-headers.html", "timed out after 1 s waiting for 127.0.0.1"),
+    ],
+)
+def test_download_has_a_wall_clock_deadline(site, corpus, path, reason):
+    # The server sends a byte every 0.2 s, so no single read ever times out.
+    started = time.monotonic()
+    with Ingester(corpus, timeout=1) as ingester:
+        outcome = ingester.add(site.url(path))
+
+    assert outcome.line == f"failed  {site.url(path)}: {reason}"
+    assert time.monotonic() - started < 30  # before: as long as the server kept dripping
+
+
+def test_overlong_url_is_one_short_failure_line(ingester, corpus):
+    url = "http://example.test/" + "a" * 100_000
+    outcome = ingester.add(url)
+
+    assert outcome.status == FAILED
+    assert outcome.line == (
+        f"failed  {url[:200]}… (100,020 characters): "
+        "the URL is too long (100,020 characters; the limit is 8,192)"
+    )
+    assert corpus_files(corpus) == [SEED.name]
+
+
+def test_overlong_file_name_is_a_failure_line(ingester):
+    outcome = ingester.add("/tmp/" + "a" * 100_000 + ".md")
+
+    assert outcome.status == FAILED
+    assert outcome.line.endswith(": no such file (web pages need http:// or https://)")
+
+
+def test_local_file_over_the_article_cap_is_refused(corpus, tmp_path):
+    big = tmp_path / "big.md"
+    big.write_text("---\ntitle: Big\n---\n\n" + PARAGRAPHS_TOMSK * 100, encoding="utf-8")
+    with Ingester(corpus, max_article_bytes=10_000) as ingester:
+        outcome = ingester.add(str(big))
+
+    assert (
+        outcome.line
+        == f"failed  {big}: too large: more than 10,000 bytes (NEWSBOT_MAX_ARTICLE_BYTES)"
+    )
+
+
+def test_short_article_is_added_with_a_lower_min_words(corpus, tmp_path):
+    short = tmp_path / "short.md"
+    short.write_text(
+        "---\ntitle: Candles in Omsk\npublished: 2021-02-14\n---\n\n"
+        + " ".join(PARAGRAPHS_TOMSK.split()[:52])
+        + ".\n",
+        encoding="utf-8",
+    )
+    with Ingester(corpus) as ingester:
+        refused = ingester.add(str(short))
+    with Ingester(corpus, min_words=50) as ingester:
+        added = ingester.add(str(short))
+
+    assert refused.line == (
+        f"failed  {short}: no article text: 52 words of paragraphs (an article has 60+); "
+        "to add it anyway, pass --min-words"
+    )
+    assert added.status == ADDED, added.line
+
+
+def test_added_article_is_readable_like_any_new_file(site, ingester):
+    old = os.umask(0o022)
+    try:
+        outcome = ingester.add(site.url(SPB))
+    finally:
+        os.umask(old)
+
+    assert stat.S_IMODE(outcome.path.stat().st_mode) == 0o644
 
 
 def test_timeout_is_a_failure_line(site, corpus):
@@ -507,6 +619,17 @@ def test_feed_download_failures(site, ingester, path, reason):
     assert reason in result.outcomes[0].line
 
 
+def test_feed_downloads_only_the_newest_entries_up_to_the_cap(site, corpus):
+    site.requests.clear()
+    with Ingester(corpus, max_feed_entries=3) as ingester:
+        result = ingester.add_feed(site.url("/feeds/many.xml"), ["candles"])
+
+    fetched = sorted(p for p in site.requests if p.startswith("/many/"))
+    assert fetched == ["/many/9997.html", "/many/9998.html", "/many/9999.html"]
+    assert (result.entries, result.left_out, len(result.outcomes)) == (MANY_ENTRIES, 9997, 3)
+    assert all(o.status == FAILED for o in result.outcomes)
+
+
 def test_feed_url_scheme_is_checked(ingester):
     result = ingester.add_feed("file:///etc/passwd")
 
@@ -578,6 +701,50 @@ def test_cli_add_feed_with_match_and_corpus_option(site, corpus, tmp_path, monke
     assert lines[-1] == "1 added, 6 skipped, 0 failed"
 
 
+def test_cli_add_hostile_urls_fail_alone_and_the_rest_go_on(site, cli_env):
+    long_url = "http://example.test/" + "a" * 100_000
+    hostile = ["http://[::1", long_url, site.url("/go/javascript")]
+    result = run_cli(cli_env, "add", "--no-build", *hostile, site.url(KAZAN))
+
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    lines = result.output.splitlines()
+    assert [line.split(": ")[0] for line in lines[:3]] == [
+        "failed  http://[::1",
+        f"failed  {long_url[:200]}… (100,020 characters)",
+        f"failed  {site.url('/go/javascript')}",
+    ]
+    assert lines[3].startswith("added   Kazan")
+    assert lines[-1] == "1 added, 0 skipped, 3 failed"
+
+
+def test_cli_add_says_how_many_feed_entries_were_left_out(site, cli_env):
+    env = cli_env | {"NEWSBOT_MAX_FEED_ENTRIES": "2"}
+    feed_url = site.url("/feeds/many.xml")
+    result = run_cli(env, "add", "--no-build", "--feed", feed_url, "--match", "candles")
+
+    assert result.exit_code == 1  # the two entries taken are 404s
+    lines = result.output.splitlines()
+    assert lines[1] == (
+        f"feed {feed_url}: 9998 more entries about the story left out; "
+        "only the newest 2 are taken (NEWSBOT_MAX_FEED_ENTRIES)"
+    )
+    assert lines[-1] == "0 added, 0 skipped, 2 failed"
+
+
+def test_cli_add_min_words(site, cli_env, tmp_path):
+    short = tmp_path / "short.txt"
+    short.write_text(" ".join(PARAGRAPHS_TOMSK.split()[:52]) + ".\n", encoding="utf-8")
+
+    refused = run_cli(cli_env, "add", "--no-build", str(short))
+    added = run_cli(cli_env, "add", "--no-build", "--min-words", "40", str(short))
+
+    assert refused.exit_code == 1
+    assert "pass --min-words" in refused.output
+    assert added.exit_code == 0, added.output
+    assert added.output.splitlines()[-1] == "1 added, 0 skipped, 0 failed"
+
+
 def test_cli_add_malformed_feed_fails(site, cli_env):
     result = run_cli(cli_env, "add", "--no-build", "--feed", site.url("/feeds/broken.xml"))
 
@@ -592,6 +759,27 @@ def test_cli_add_without_anything_to_add_is_a_usage_error(cli_env):
 
     assert result.exit_code == 2
     assert "give URLs or files to add, or --feed URL" in result.output
+
+
+def test_cli_build_refuses_an_article_over_the_size_setting(corpus, cli_env):
+    result = run_cli(cli_env | {"NEWSBOT_MAX_ARTICLE_BYTES": "1000"}, "build")
+
+    assert result.exit_code == 1
+    assert (
+        f"{corpus / SEED.name}: larger than 1,000 bytes (NEWSBOT_MAX_ARTICLE_BYTES)"
+        in result.output
+    )
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    "name", ["NEWSBOT_MAX_ARTICLE_BYTES", "NEWSBOT_MAX_FEED_ENTRIES", "NEWSBOT_DOWNLOAD_TIMEOUT"]
+)
+def test_cli_add_limits_must_be_positive(site, cli_env, name):
+    result = run_cli(cli_env | {name: "0"}, "add", "--no-build", site.url(SPB))
+
+    assert result.exit_code != 0
+    assert "Traceback" not in result.output
 
 
 def test_cli_add_to_a_missing_corpus_is_one_error_line(site, tmp_path, cli_env):

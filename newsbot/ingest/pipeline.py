@@ -9,7 +9,7 @@ Duplicate rules, checked in this order for every item:
    the corpus is skipped without downloading it.
 2. Near duplicate: a body that is mostly the text of an article already in the corpus (a wire story
    republished by another outlet) is skipped and reported as "near duplicate of <doc_id>"; the
-   corpus keeps the copy that came first. The rule is in ``index.duplicates``.
+   corpus keeps the copy that came first. The rule is in ``newsbot.ingest.duplicates``.
 
 New files are named ``<published>-<outlet>-<title words>.md`` from ASCII letters, digits and
 hyphens only, so no title can lead outside the corpus folder. A name already taken (by an ``.md``
@@ -35,29 +35,43 @@ import httpx
 
 from index.articles import (
     ARTICLE_SUFFIXES,
+    MAX_ARTICLE_BYTES,
     Article,
     clean_body,
     load_corpus,
     parse_article,
     render_article,
 )
-from index.duplicates import is_near_duplicate, shingles, similarity
 from index.errors import NewsbotError
-from index.extract import ExtractedArticle, NotAnArticle, extract_file, extract_html
-from index.feeds import (
+from newsbot.ingest.duplicates import is_near_duplicate, shingles, similarity
+from newsbot.ingest.extract import (
+    ExtractedArticle,
+    NotAnArticle,
+    extract_file,
+    extract_html,
+)
+from newsbot.ingest.feeds import (
     MIN_TERM_HITS,
     belongs_to_story,
+    newest,
     parse_feed,
     split_words,
     story_terms,
 )
-from index.fetch import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT, FEED_TYPES, fetch, make_client
-from index.urls import check_url, url_key
+from newsbot.ingest.fetch import FEED_TYPES, fetch, make_client
+from newsbot.ingest.limits import (
+    DEFAULT_MAX_BYTES,
+    DEFAULT_TIMEOUT,
+    MAX_FEED_ENTRIES,
+    MIN_ARTICLE_WORDS,
+)
+from newsbot.ingest.urls import check_url, url_key
 
 ADDED, SKIPPED, FAILED = "added", "skipped", "failed"
 _URL_LIKE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 _MAX_TITLE_SLUG = 60
 _MAX_OUTLET_SLUG = 24
+_MAX_SHOWN = 200
 
 
 @dataclass(frozen=True)
@@ -79,6 +93,8 @@ class FeedResult:
     terms: list[str]
     outcomes: list[Outcome] = field(default_factory=list)
     error: str = ""
+    entries: int = 0
+    left_out: int = 0  # entries about the story not taken, past the max_feed_entries newest
 
 
 @dataclass(frozen=True)
@@ -102,14 +118,20 @@ class Ingester:
         client: httpx.Client | None = None,
         timeout: float = DEFAULT_TIMEOUT,
         max_bytes: int = DEFAULT_MAX_BYTES,
+        max_article_bytes: int = MAX_ARTICLE_BYTES,
+        max_feed_entries: int = MAX_FEED_ENTRIES,
+        min_words: int = MIN_ARTICLE_WORDS,
     ) -> None:
         self.corpus_dir = corpus_dir
-        self._articles: list[Article] = load_corpus(corpus_dir)
+        self._articles: list[Article] = load_corpus(corpus_dir, max_article_bytes)
         self._known = [_remember(a.doc_id, a.url, a.paragraphs) for a in self._articles]
         self._client = client or make_client(timeout)
         self._owns_client = client is None
         self._timeout = timeout
         self._max_bytes = max_bytes
+        self._max_article_bytes = max_article_bytes
+        self._max_feed_entries = max_feed_entries
+        self._min_words = min_words
 
     def __enter__(self) -> Ingester:
         return self
@@ -124,7 +146,7 @@ class Ingester:
 
     def add(self, source: str) -> Outcome:
         """Add a URL (anything that looks like ``scheme:...``) or a local file path."""
-        if _URL_LIKE.match(source) and not Path(source).exists():
+        if _URL_LIKE.match(source) and not _exists(source):
             return self.add_url(source)
         return self.add_file(Path(source))
 
@@ -139,7 +161,7 @@ class Ingester:
             download = fetch(
                 url, client=self._client, timeout=self._timeout, max_bytes=self._max_bytes
             )
-            article = extract_html(download.html(), download.url)
+            article = extract_html(download.html(), download.url, min_words=self._min_words)
         except NotAnArticle as exc:
             return _skipped(url, "not an article") if from_feed else _failed(url, str(exc))
         except NewsbotError as exc:
@@ -150,20 +172,24 @@ class Ingester:
     def add_file(self, path: Path) -> Outcome:
         """Add one local ``.html``/``.htm``, ``.md`` or ``.txt`` file."""
         source = str(path)
-        if not path.is_file():
+        if not _is_file(path):
             hint = "" if _URL_LIKE.match(source) else " (web pages need http:// or https://)"
             return _failed(source, f"no such file{hint}")
         try:
-            article = extract_file(path)
+            article = extract_file(
+                path, min_words=self._min_words, max_bytes=self._max_article_bytes
+            )
         except NewsbotError as exc:
             return _failed(source, str(exc))
         return self._store(source, article, {"source_file": path.name})
 
     def add_feed(self, feed_url: str, match: Sequence[str] = ()) -> FeedResult:
-        """Add the entries of an RSS/Atom feed that belong to the story (see ``index.feeds``).
+        """Add the entries of an RSS/Atom feed that belong to the story (see ``feeds``).
 
         With ``match`` words, an entry belongs when it mentions any of them; otherwise when it
         mentions two of the corpus's story terms. Entries already present are skipped unfetched.
+        Of the entries left, only the ``max_feed_entries`` newest are downloaded; how many more
+        there were is ``FeedResult.left_out``.
         """
         words = split_words(match)
         terms = words or story_terms(self._articles)
@@ -182,16 +208,24 @@ class Ingester:
         except NewsbotError as exc:
             return FeedResult(feed_url, terms, [_failed(feed_url, str(exc))], str(exc))
         min_hits = 1 if words else MIN_TERM_HITS
+        wanted = [
+            e
+            for e in entries
+            if not self._find_url(e.link) and belongs_to_story(e, terms, min_hits=min_hits)
+        ]
+        wanted_ids = {id(e) for e in wanted}
+        taken = {id(e) for e in newest(wanted, self._max_feed_entries)}
         outcomes = []
         for entry in entries:
             present = self._find_url(entry.link)
             if present:
                 outcomes.append(_skipped(entry.link, f"already present ({present})", present))
-            elif not belongs_to_story(entry, terms, min_hits=min_hits):
-                outcomes.append(_skipped(entry.link, "not about the story"))
-            else:
+            elif id(entry) in taken:
                 outcomes.append(self.add_url(entry.link, from_feed=True))
-        return FeedResult(feed_url, terms, outcomes)
+            elif id(entry) not in wanted_ids:
+                outcomes.append(_skipped(entry.link, "not about the story"))
+        left_out = len(wanted) - len(taken)
+        return FeedResult(feed_url, terms, outcomes, entries=len(entries), left_out=left_out)
 
     def _find_url(self, url: str) -> str:
         key = url_key(url)
@@ -236,9 +270,12 @@ def file_stem(article: ExtractedArticle) -> str:
 def write_new_article(corpus_dir: Path, stem: str, text: str) -> Path:
     """Write ``text`` as ``<stem>.md`` in ``corpus_dir``, or ``<stem>-2.md``, ``-3``... when the
     name (or the same article id as a ``.txt`` file) is taken. Never replaces a file; readers see
-    no file or the whole file. Returns the path written."""
+    no file or the whole file, whose mode is 0666 less the umask, like any new file. Returns the
+    path written."""
     fd, tmp = tempfile.mkstemp(dir=corpus_dir, prefix=f".{stem}.", suffix=".tmp")
     try:
+        # mkstemp makes the file private (0600); an article is as readable as any new file.
+        os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
             handle.flush()
@@ -256,6 +293,12 @@ def write_new_article(corpus_dir: Path, stem: str, text: str) -> Path:
     finally:
         Path(tmp).unlink(missing_ok=True)
     raise AssertionError("unreachable")
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)  # the only way to read it is to set it; put it straight back
+    os.umask(mask)
+    return mask
 
 
 def outcome_counts(outcomes: Iterable[Outcome]) -> dict[str, int]:
@@ -305,12 +348,33 @@ def _added_line(article: Article) -> str:
     return f"added   {article.title} — {outlet}, {date} ({count} {noun}) as {article.doc_id}.md"
 
 
+def _exists(source: str) -> bool:
+    try:
+        return Path(source).exists()
+    except (OSError, ValueError):  # a name too long for the system, a NUL byte
+        return False
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
+
+
 def _skipped(source: str, why: str, doc_id: str = "") -> Outcome:
-    return Outcome(SKIPPED, source, f"skipped {source}: {why}", doc_id)
+    return Outcome(SKIPPED, source, f"skipped {_shown(source)}: {why}", doc_id)
 
 
 def _failed(source: str, why: str) -> Outcome:
-    return Outcome(FAILED, source, f"failed  {source}: {why}")
+    return Outcome(FAILED, source, f"failed  {_shown(source)}: {why}")
+
+
+def _shown(source: str) -> str:
+    """``source`` as the result lines show it: a line stays readable even for a huge URL."""
+    if len(source) <= _MAX_SHOWN:
+        return source
+    return f"{source[:_MAX_SHOWN]}… ({len(source):,} characters)"
 
 
 def _one_line(exc: Exception) -> str:

@@ -9,6 +9,8 @@ from courlan import normalize_url
 from index.errors import NewsbotError
 
 ALLOWED_SCHEMES = ("http", "https")
+# Browsers and servers give up on URLs well before this; longer ones are junk or an attack.
+MAX_URL_LENGTH = 8192
 
 
 class UrlError(NewsbotError):
@@ -19,14 +21,24 @@ def check_url(url: str) -> str:
     """Return ``url`` stripped if it is an absolute http(s) URL with a host; raise ``UrlError``.
 
     ``file:``, ``ftp:``, ``data:`` and every other scheme are refused: the operator adds
-    web pages by URL and local files by path, never local files through a URL.
+    web pages by URL and local files by path, never local files through a URL. So are URLs
+    longer than ``MAX_URL_LENGTH`` and ones that cannot be parsed (``http://[::1``).
     """
     url = url.strip()
-    parts = urlsplit(url)
+    if len(url) > MAX_URL_LENGTH:
+        raise UrlError(
+            f"the URL is too long ({len(url):,} characters; the limit is {MAX_URL_LENGTH:,})"
+        )
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+        _ = parts.port  # parsed lazily; raises for a port that is not a number
+    except ValueError as exc:
+        raise UrlError(f"not a valid URL ({exc})") from exc
     if parts.scheme.lower() not in ALLOWED_SCHEMES:
         shown = f"'{parts.scheme}:' URLs" if parts.scheme else "a URL without http:// or https://"
         raise UrlError(f"refused {shown}; only http and https pages can be added")
-    if not parts.hostname:
+    if not host:
         raise UrlError("the URL has no host name")
     return url
 

@@ -14,18 +14,23 @@ from urllib.parse import urljoin, urlsplit
 
 import trafilatura
 
-from index.articles import ARTICLE_SUFFIXES, clean_body, first_sentence, parse_article
+from index.articles import (
+    ARTICLE_SUFFIXES,
+    MAX_ARTICLE_BYTES,
+    clean_body,
+    first_sentence,
+    parse_article,
+    size_text,
+)
 from index.errors import CorpusError, NewsbotError
-from index.urls import UrlError, check_url, clean_url
+from newsbot.ingest.limits import MIN_ARTICLE_WORDS
+from newsbot.ingest.urls import UrlError, check_url, clean_url
 
 if TYPE_CHECKING:
     from lxml.html import HtmlElement
 
 HTML_SUFFIXES = (".html", ".htm")
 TEXT_SUFFIXES = ARTICLE_SUFFIXES
-# Fewer words than this in real paragraphs (not headings or menu items) is a video page, a
-# gallery, a section front or an error page, not an article worth quoting.
-MIN_ARTICLE_WORDS = 60
 
 _BYLINE = re.compile(r"^by\s", re.IGNORECASE)
 _MAX_BYLINE_WORDS = 12
@@ -58,11 +63,13 @@ class ExtractedArticle:
     extra: dict = field(default_factory=dict, compare=False)
 
 
-def extract_html(html: bytes | str, page_url: str = "") -> ExtractedArticle:
+def extract_html(
+    html: bytes | str, page_url: str = "", *, min_words: int = MIN_ARTICLE_WORDS
+) -> ExtractedArticle:
     """Extract the article in ``html`` (fetched from ``page_url``, if known).
 
-    Raises ``NotAnArticle`` when fewer than ``MIN_ARTICLE_WORDS`` words of paragraph text remain
-    once navigation, ads, related links and comments are removed.
+    Raises ``NotAnArticle`` when fewer than ``min_words`` words of paragraph text remain once
+    navigation, ads, related links and comments are removed.
     """
     tree = trafilatura.load_html(html)
     if tree is None:
@@ -86,7 +93,7 @@ def extract_html(html: bytes | str, page_url: str = "") -> ExtractedArticle:
     lines = [" ".join(line.split()) for line in document.text.splitlines()]
     title = " ".join((document.title or "").split())
     blocks = _drop_title_and_byline([line for line in lines if line], title)
-    _require_article_text(blocks)
+    _require_article_text(blocks, min_words)
     return ExtractedArticle(
         title=title or _first_sentence(blocks),
         outlet=(document.sitename or "").strip() or _host(url),
@@ -97,23 +104,30 @@ def extract_html(html: bytes | str, page_url: str = "") -> ExtractedArticle:
     )
 
 
-def extract_file(path: Path) -> ExtractedArticle:
+def extract_file(
+    path: Path, *, min_words: int = MIN_ARTICLE_WORDS, max_bytes: int = MAX_ARTICLE_BYTES
+) -> ExtractedArticle:
     """Read a local ``.html``/``.htm``, ``.md`` or ``.txt`` file as an article.
 
     HTML is extracted like a downloaded page (its URL is its canonical link, if any). A ``.md``
     file with front matter keeps its metadata; ``.md`` without front matter and ``.txt`` are plain
-    text whose first sentence becomes the title. Raises ``ExtractError`` with a one-line reason.
+    text whose first sentence becomes the title. Files over ``max_bytes`` are refused unread
+    past the limit. Raises ``ExtractError`` with a one-line reason.
     """
     suffix = path.suffix.lower()
     if suffix not in HTML_SUFFIXES + TEXT_SUFFIXES:
         raise ExtractError(f"cannot add '{suffix or 'no extension'}' files; use .html, .md or .txt")
     try:
-        data = path.read_bytes()
+        with path.open("rb") as handle:
+            data = handle.read(max_bytes + 1)
     except OSError as exc:
         raise ExtractError(f"cannot read the file: {exc.strerror or exc}") from exc
+    if len(data) > max_bytes:
+        limit = size_text(max_bytes)
+        raise ExtractError(f"too large: more than {limit} (NEWSBOT_MAX_ARTICLE_BYTES)")
     if suffix in HTML_SUFFIXES:
-        return extract_html(data)
-    return _extract_text(data, path)
+        return extract_html(data, min_words=min_words)
+    return _extract_text(data, path, min_words)
 
 
 def canonical_url(tree: HtmlElement, page_url: str = "") -> str:
@@ -155,7 +169,7 @@ def page_language(tree: HtmlElement) -> str:
     return ""
 
 
-def _extract_text(data: bytes, path: Path) -> ExtractedArticle:
+def _extract_text(data: bytes, path: Path, min_words: int) -> ExtractedArticle:
     try:
         raw = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -165,7 +179,7 @@ def _extract_text(data: bytes, path: Path) -> ExtractedArticle:
     try:
         article = parse_article(raw, as_path)
     except CorpusError as exc:
-        raise ExtractError(str(exc).replace(f"{as_path}: ", "")) from exc
+        raise ExtractError(exc.problem) from exc
     blocks: list[str] = []
     section = ""
     for paragraph in article.paragraphs:
@@ -173,7 +187,7 @@ def _extract_text(data: bytes, path: Path) -> ExtractedArticle:
             blocks.append(f"## {paragraph.section}")
         section = paragraph.section
         blocks.append(paragraph.text)
-    _require_article_text(blocks)
+    _require_article_text(blocks, min_words)
     return ExtractedArticle(
         title=article.title,
         outlet=article.outlet,
@@ -196,11 +210,12 @@ def _drop_title_and_byline(lines: list[str], title: str) -> list[str]:
     ]
 
 
-def _require_article_text(blocks: list[str]) -> None:
+def _require_article_text(blocks: list[str], min_words: int) -> None:
     words = sum(len(p.text.split()) for p in clean_body("\n\n".join(blocks)))
-    if words < MIN_ARTICLE_WORDS:
+    if words < min_words:
+        hint = "; to add it anyway, pass --min-words" if words else ""
         raise NotAnArticle(
-            f"no article text: {words} words of paragraphs (an article has {MIN_ARTICLE_WORDS}+)"
+            f"no article text: {words} words of paragraphs (an article has {min_words}+){hint}"
         )
 
 

@@ -15,6 +15,7 @@ the given words. Use it when the automatic terms are wrong, or to follow a new t
 from __future__ import annotations
 
 import re
+import time
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -60,6 +61,7 @@ class FeedEntry:
     title: str
     link: str
     summary: str
+    published: str = ""  # ISO date and time (UTC) when the feed gives one, else empty
 
 
 def parse_feed(content: bytes, feed_url: str = "") -> list[FeedEntry]:
@@ -85,9 +87,16 @@ def parse_feed(content: bytes, feed_url: str = "") -> list[FeedEntry]:
                     title=" ".join((entry.get("title") or "").split()),
                     link=link,
                     summary=" ".join(_TAG.sub(" ", entry.get("summary") or "").split()),
+                    published=_entry_time(entry),
                 )
             )
     return entries
+
+
+def newest(entries: Iterable[FeedEntry], count: int) -> list[FeedEntry]:
+    """The ``count`` most recently published entries; undated ones rank after dated ones, in
+    feed order (feeds list their newest entries first)."""
+    return sorted(entries, key=lambda e: e.published, reverse=True)[:count]
 
 
 def story_terms(articles: Iterable[Article], count: int = STORY_TERMS) -> list[str]:
@@ -132,6 +141,13 @@ def _stem(word: str) -> str:
 
 def _strip_possessive(word: str) -> str:
     return re.sub(r"['’]s$", "", word)
+
+
+def _entry_time(entry: dict) -> str:
+    moment = entry.get("published_parsed") or entry.get("updated_parsed")
+    if not moment:
+        return ""
+    return time.strftime("%Y-%m-%dT%H:%M:%S", moment)
 
 
 def _first_line(value: object) -> str:
