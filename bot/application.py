@@ -117,6 +117,7 @@ async def _post_init(application: Application) -> None:
     await register_commands(application)
     application.bot_data[WATCHER].start()
     services: Services = application.bot_data[SERVICES]
+    services.record.start()
     data = services.live.searcher.data
     log.info(
         "@%s ready: index build %s, %d articles, %d passages",

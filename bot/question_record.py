@@ -194,10 +194,13 @@ class QuestionRecord:
     async def query(self, run: Callable[[sqlite3.Connection], T], fallback: T) -> T:
         """``run(connection)`` on the writer thread, after the rows queued before it;
         ``fallback`` when the record is off."""
-        self._ensure_started()
+        self.start()
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
-        self._queue.put(_Query(run, fallback, future, loop))
+        try:
+            self._queue.put_nowait(_Query(run, fallback, future, loop))
+        except queue.Full:
+            return fallback
         return await future
 
     def close(self) -> None:
@@ -208,6 +211,12 @@ class QuestionRecord:
             self._thread = None
 
     # ---- the writer thread -------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the writer (it opens the file, so damage is dealt with at once); adding a
+        question starts it too."""
+        if self.retention > 0:
+            self._ensure_started()
 
     def _ensure_started(self) -> None:
         with self._start_lock:
