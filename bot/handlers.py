@@ -332,7 +332,11 @@ async def inline_query(update: Update, context: Context) -> None:
         button = InlineQueryResultsButton(
             t.gettext("Type a question about the story"), start_parameter="ask"
         )
-        await with_retries(lambda: query.answer([], cache_time=INLINE_CACHE_SECONDS, button=button))
+        await with_retries(
+            lambda: query.answer(
+                [], cache_time=INLINE_CACHE_SECONDS, is_personal=True, button=button
+            )
+        )
         return
     if not s.inline_limiter.check(query.from_user.id).allowed:
         button = InlineQueryResultsButton(
@@ -350,7 +354,8 @@ async def inline_query(update: Update, context: Context) -> None:
         button = InlineQueryResultsButton(
             t.gettext("Nothing in the coverage: try other words"), start_parameter="ask"
         )
-    # Per-language results must not be served to readers of another language from the cache.
+    # Telegram caches answers per query text for everyone unless personal; the texts around
+    # the quotes are in this reader's language.
     await with_retries(
         lambda: query.answer(
             results, cache_time=INLINE_CACHE_SECONDS, is_personal=True, button=button
