@@ -155,8 +155,7 @@ async def reload_command(update: Update, context: Context) -> None:
     """/reload (admins only): serve the newest index build now."""
     s = services(context)
     t = texts(update)
-    if not _is_admin(update, s):
-        await reply(update, t.gettext(replies.ADMINS_ONLY))
+    if await _refused_unless_admin(update, s, t):
         return
     try:
         changed = await reload_index(s.live)
@@ -172,16 +171,19 @@ async def stats_command(update: Update, context: Context) -> None:
     """/stats (admins only): questions today, the share answered, the top unanswered."""
     s = services(context)
     t = texts(update)
-    if not _is_admin(update, s):
-        await reply(update, t.gettext(replies.ADMINS_ONLY))
+    if await _refused_unless_admin(update, s, t):
         return
     stats = await s.record.stats()
     await reply(update, stats_text(stats, t))
 
 
-def _is_admin(update: Update, s: Services) -> bool:
+async def _refused_unless_admin(update: Update, s: Services, t: Translator) -> bool:
+    """Tell a non-admin politely that the command is for admins; True if they were told."""
     user = update.effective_user
-    return user is not None and user.id in s.settings.admin_ids
+    if user is not None and user.id in s.settings.admin_ids:
+        return False
+    await reply(update, t.gettext(replies.ADMINS_ONLY))
+    return True
 
 
 async def unknown_command(update: Update, context: Context) -> None:

@@ -15,7 +15,6 @@ written costs a logged warning and the record, never the reply.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import logging
 import queue
@@ -28,6 +27,7 @@ from dataclasses import astuple, dataclass, fields
 from pathlib import Path
 from typing import Any, TypeVar
 
+from bot.answering import deliver
 from bot.question_groups import QuestionGroup, group_questions
 from bot.state_db import StateUnavailable, connect, migrate
 from index.search import Answer
@@ -308,27 +308,14 @@ class QuestionRecord:
         return conn
 
     def _answer(self, conn: sqlite3.Connection | None, q: _Query) -> None:
-        result: Any = None
-        error: BaseException | None = None
         if conn is None:
-            result = q.fallback
-        else:
-            try:
-                result = q.run(conn)
-            except sqlite3.Error as exc:
-                log.warning("question record: query failed (%s)", exc)
-                error = exc
-
-        def settle() -> None:
-            if q.future.done():
-                return
-            if error is not None:
-                q.future.set_exception(error)
-            else:
-                q.future.set_result(result)
-
-        with contextlib.suppress(RuntimeError):  # the asker's loop is gone
-            q.loop.call_soon_threadsafe(settle)
+            deliver(q.future, q.loop, q.fallback)
+            return
+        try:
+            deliver(q.future, q.loop, q.run(conn))
+        except sqlite3.Error as exc:
+            log.warning("question record: query failed (%s)", exc)
+            deliver(q.future, q.loop, exception=exc)
 
 
 def _reopen_if_gone(conn: sqlite3.Connection, exc: sqlite3.Error) -> sqlite3.Connection | None:
