@@ -6,6 +6,7 @@ Telegram; the HTML is rendered for the terminal (bold, links spelled out, quotes
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from html.parser import HTMLParser
 
@@ -17,6 +18,7 @@ from bot.language import choose_language
 from bot.settings import Settings
 from bot.story import Story, StoryCache, newest_first
 from bot.translations import Translator, mark, translator
+from bot.verdict import verdict_of
 from index.errors import QuestionError
 from index.live import LiveSearcher
 from index.search import Hit
@@ -78,6 +80,16 @@ def terminal_text(html_text: str) -> Text:
     return parser.text
 
 
+@dataclasses.dataclass(frozen=True)
+class _Shown:
+    """The answer on screen: its passages, the page shown, its language, whether related."""
+
+    hits: tuple[Hit, ...]
+    page: int
+    texts: Translator
+    related: bool
+
+
 class TerminalChat:
     """One terminal conversation: questions answered like in a private chat, /more pages.
 
@@ -90,7 +102,7 @@ class TerminalChat:
         self._live = live
         self._settings = settings
         self._language = language
-        self._last: tuple[tuple[Hit, ...], int, Translator] | None = None
+        self._last: _Shown | None = None
         self._stories = StoryCache()
 
     def texts(self, question: str | None = None) -> Translator:
@@ -135,18 +147,21 @@ class TerminalChat:
         if not answer.answered:
             self._last = None
             return replies.not_found(answer.question, t)
-        self._last = (answer.passages, 0, t)
-        return replies.answer_page(answer.passages, 0, self._settings.answer_count, t)
+        self._last = _Shown(answer.passages, 0, t, verdict_of(answer) == "related")
+        return self._page(self._last)
 
     def _more(self) -> str:
-        per_page = self._settings.answer_count
-        if self._last is None:
+        shown = self._last
+        if shown is None:
             return replies.escape(self.texts().gettext(ASK_FIRST))
-        hits, page, t = self._last
-        if (page + 1) >= replies.page_count(len(hits), per_page):
-            return replies.escape(t.gettext(ALL_SHOWN))
-        self._last = (hits, page + 1, t)
-        return replies.answer_page(hits, page + 1, per_page, t)
+        if (shown.page + 1) >= replies.page_count(len(shown.hits), self._settings.answer_count):
+            return replies.escape(shown.texts.gettext(ALL_SHOWN))
+        self._last = dataclasses.replace(shown, page=shown.page + 1)
+        return self._page(self._last)
+
+    def _page(self, shown: _Shown) -> str:
+        per_page = self._settings.answer_count
+        return replies.answer_page(shown.hits, shown.page, per_page, shown.texts, shown.related)
 
 
 def run_chat(

@@ -51,6 +51,7 @@ from bot.settings import Settings
 from bot.stats import stats_text
 from bot.story import Story, StoryCache, newest_first
 from bot.translations import Translator, translator
+from bot.verdict import verdict_of
 from index.errors import NewsbotError, QuestionError
 from index.live import LiveSearcher
 from index.search import Hit
@@ -248,9 +249,10 @@ async def answer_question(update: Update, context: Context, question: str) -> No
     else:
         chat_id = update.effective_chat.id
         per_page = s.settings.answer_count
-        cached = CachedAnswer(chat_id, answer.passages, per_page, t.language)
+        related = verdict_of(answer) == "related"
+        cached = CachedAnswer(chat_id, answer.passages, per_page, t.language, related)
         answer_id = s.answers.remember(cached)
-        text = replies.answer_page(cached.hits, 0, cached.per_page, t)
+        text = replies.answer_page(cached.hits, 0, cached.per_page, t, related)
         await reply(update, text, answer_keyboard(answer_id, cached, 0))
     chat = update.effective_chat
     s.record.add(
@@ -297,7 +299,7 @@ async def more(update: Update, context: Context) -> None:
         return
     answer_id, cached, page = found
     await _answer_button(query)
-    text = replies.answer_page(cached.hits, page, cached.per_page, cached.texts)
+    text = replies.answer_page(cached.hits, page, cached.per_page, cached.texts, cached.related)
     markup = answer_keyboard(answer_id, cached, page)
     try:
         await with_retries(

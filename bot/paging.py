@@ -24,13 +24,14 @@ _DATA = re.compile(r"more:([A-Za-z0-9_-]{1,16}):([0-9]{1,2})")
 
 @dataclass(frozen=True)
 class CachedAnswer:
-    """An answer's passages, the chat it was sent to, how many passages go on a page, and the
-    language of the texts around them."""
+    """An answer's passages, the chat it was sent to, how many passages go on a page, the
+    language of the texts around them, and whether the passages are only related."""
 
     chat_id: int
     hits: tuple[Hit, ...]
     per_page: int
     language: str = "en"
+    related: bool = False
 
     @property
     def texts(self) -> Translator:

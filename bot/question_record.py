@@ -30,6 +30,7 @@ from typing import Any, TypeVar
 from bot.answering import deliver
 from bot.question_groups import QuestionGroup, group_questions
 from bot.state_db import StateUnavailable, connect, migrate
+from bot.verdict import verdict_of
 from index.search import Answer
 
 log = logging.getLogger(__name__)
@@ -55,7 +56,6 @@ MIGRATIONS = [
     CREATE INDEX questions_by_time ON questions (asked_at)
     """,
 ]
-VERDICTS = ("answer", "related", "none")
 DAY = 86400.0
 PURGE_EVERY = 3600.0
 # An inline query is recorded once the reader has typed nothing more for this long.
@@ -65,15 +65,6 @@ _MAX_QUEUED = 10_000
 _MAX_BATCH = 500
 
 T = TypeVar("T")
-
-
-def verdict_of(answer: Answer) -> str:
-    """The answer's verdict (``answer``, ``related``, ``none``); from ``answered`` for answers
-    made before verdicts existed."""
-    verdict = getattr(answer, "verdict", None)
-    if verdict in VERDICTS:
-        return verdict
-    return "answer" if answer.answered else "none"
 
 
 @dataclass(frozen=True)
@@ -227,8 +218,7 @@ class QuestionRecord:
                 self._thread.start()
 
     def _run(self) -> None:
-        conn = self._open()
-        salt = _salt(conn) if conn is not None else ""
+        conn, salt = self._open()
         next_purge = 0.0
         stopping = False
         while not stopping:
@@ -236,24 +226,34 @@ class QuestionRecord:
             queries: list[_Query] = []
             stopping = self._collect(rows, queries)
             rows += self._settled(force=stopping)
-            if conn is not None and rows:
-                conn = self._write(conn, salt, rows)
-            if conn is not None and self._clock() >= next_purge:
-                conn = self._purge(conn)
-                next_purge = self._clock() + PURGE_EVERY
+            try:
+                if conn is not None and rows:
+                    conn = self._write(conn, salt, rows)
+                if conn is not None and self._clock() >= next_purge:
+                    conn = self._purge(conn)
+                    next_purge = self._clock() + PURGE_EVERY
+            except Exception:  # a bug here must not leave /stats waiting forever
+                log.exception("question record off: the writer failed")
+                if conn is not None:
+                    conn.close()
+                conn = None
             for q in queries:
                 self._answer(conn, q)
         if conn is not None:
             conn.close()
 
-    def _open(self) -> sqlite3.Connection | None:
+    def _open(self) -> tuple[sqlite3.Connection | None, str]:
+        """The connection, migrated, and the file's salt; (None, "") when it cannot be used."""
+        conn = None
         try:
             conn = connect(self.path)
             migrate(conn, PART, MIGRATIONS)
+            return conn, _salt(conn)
         except (StateUnavailable, sqlite3.Error) as exc:
             log.warning("question record off: cannot use %s (%s)", self.path, exc)
-            return None
-        return conn
+            if conn is not None:
+                conn.close()
+            return None, ""
 
     def _collect(self, rows: list[AskedQuestion], queries: list[_Query]) -> bool:
         """Wait up to a tick for work, then take what is queued; True when told to stop."""
@@ -313,7 +313,7 @@ class QuestionRecord:
             return
         try:
             deliver(q.future, q.loop, q.run(conn))
-        except sqlite3.Error as exc:
+        except Exception as exc:  # delivered to the asker, whose handler reports it
             log.warning("question record: query failed (%s)", exc)
             deliver(q.future, q.loop, exception=exc)
 

@@ -18,9 +18,10 @@ import typer
 from rich.console import Console
 
 from bot.question_groups import group_questions, normalise
-from bot.question_record import DAY, VERDICTS, RecordedQuestion, read_questions
+from bot.question_record import DAY, RecordedQuestion, read_questions
 from bot.settings import Settings
 from bot.state_db import connect_read_only
+from bot.verdict import VERDICTS
 from index.errors import NewsbotError
 
 _UNITS = {"m": 60.0, "h": 3600.0, "d": DAY, "w": 7 * DAY}

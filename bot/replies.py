@@ -34,6 +34,8 @@ EXPIRED = mark("This answer is no longer available: please ask the question agai
 ADMINS_ONLY = mark("Only the bot's admins can do that.")
 NOT_FOUND = mark("I couldn't find that in the coverage.")
 NOT_FOUND_HINT = mark("Try rephrasing it with words the articles would use, or see /sources.")
+# Before the quotes of an answer whose verdict is "related" (about the subject, not the fact).
+RELATED = mark("The coverage doesn't say this directly. Closest it gets:")
 
 
 def escape(text: str) -> str:
@@ -138,13 +140,19 @@ def clip(text: str, limit: int) -> str:
 
 
 def answer_page(
-    hits: Sequence[Hit], page: int, per_page: int, t: Translator = ENGLISH_TEXTS
+    hits: Sequence[Hit],
+    page: int,
+    per_page: int,
+    t: Translator = ENGLISH_TEXTS,
+    related: bool = False,
 ) -> str:
     """Page ``page`` (from 0) of an answer: up to ``per_page`` quotes, each with its source.
 
     A footer tells where the page is when there is more than one. If the passages cannot all
     fit in one message even with short excerpts, the last ones of the page are left out.
-    The quotes stay in their articles' language; the rest is in ``t``'s.
+    The quotes stay in their articles' language; the rest is in ``t``'s. A ``related`` answer
+    (the coverage is about the subject but does not state the fact) says so first and bolds
+    nothing.
     """
     pages = page_count(len(hits), per_page)
     shown = list(hits[page * per_page : (page + 1) * per_page])
@@ -157,12 +165,14 @@ def answer_page(
             "total": len(hits),
         }
         footer = f"\n\n<i>{escape(where)}</i>"
+    header = f"<i>{escape(t.gettext(RELATED))}</i>\n" if related else ""
     while len(shown) > 1:
-        text = _fit_blocks(shown, footer, t)
+        text = _fit_blocks(shown, header, footer, t)
         if text is not None:
             return text
         shown.pop()
-    return _fit_blocks(shown, footer, t) or _passage_block(shown[0], _MIN_EXCERPT, t)
+    fitted = _fit_blocks(shown, header, footer, t)
+    return fitted or header + _passage_block(shown[0], _MIN_EXCERPT, t, not related)
 
 
 def page_count(hits: int, per_page: int) -> int:
@@ -172,26 +182,30 @@ def page_count(hits: int, per_page: int) -> int:
 
 def quote_message(hit: Hit, t: Translator = ENGLISH_TEXTS) -> str:
     """One passage with its source as a message of its own (inline mode)."""
-    return _fit_blocks([hit], "", t) or _passage_block(hit, _MIN_EXCERPT, t)
+    return _fit_blocks([hit], "", "", t) or _passage_block(hit, _MIN_EXCERPT, t)
 
 
-def _fit_blocks(hits: Sequence[Hit], footer: str, t: Translator) -> str | None:
-    """The passages, excerpts as long as the 4096 limit allows; None if even short ones don't."""
+def _fit_blocks(hits: Sequence[Hit], header: str, footer: str, t: Translator) -> str | None:
+    """The passages between ``header`` and ``footer``, excerpts as long as the 4096 limit
+    allows (the highlight in bold unless there is a header); None if even short ones don't."""
     fixed = sum(telegram_length(_source_lines(hit, t)) + 4 for hit in hits)
-    fixed += telegram_length(footer)
+    fixed += telegram_length(header) + telegram_length(footer)
     limit = (MAX_MESSAGE - fixed) // len(hits)
+    bold = not header
     while limit >= _MIN_EXCERPT:
-        text = "\n\n".join(_passage_block(hit, limit, t) for hit in hits) + footer
+        blocks = "\n\n".join(_passage_block(hit, limit, t, bold) for hit in hits)
+        text = header + blocks + footer
         if telegram_length(text) <= MAX_MESSAGE:
             return text
         limit = limit * 3 // 4
     return None
 
 
-def _passage_block(hit: Hit, limit: int, t: Translator) -> str:
-    """The quote in a blockquote with its best sentence in bold, then its source lines."""
+def _passage_block(hit: Hit, limit: int, t: Translator, bold: bool = True) -> str:
+    """The quote in a blockquote with its best sentence in bold (if ``bold``), then its source
+    lines."""
     before, middle, after = trim_excerpt(hit.text, hit.highlight_start, hit.highlight_end, limit)
-    marked = f"<b>{escape(middle)}</b>" if middle.strip() else escape(middle)
+    marked = f"<b>{escape(middle)}</b>" if bold and middle.strip() else escape(middle)
     quote = f"{escape(before)}{marked}{escape(after)}"
     if not (before + middle + after).strip():
         quote = ELLIPSIS

@@ -21,9 +21,9 @@ from bot.question_record import (
     AskedQuestion,
     QuestionRecord,
     read_questions,
-    verdict_of,
 )
 from bot.state_db import StateUnavailable, connect, migrate
+from bot.verdict import verdict_of
 from index.search import Answer
 
 NOW = 1_780_000_000.0  # a fixed moment, Unix seconds
