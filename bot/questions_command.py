@@ -6,6 +6,7 @@ beside the bot. Registered on the ``newsbot`` command by the CLI module.
 
 from __future__ import annotations
 
+import calendar
 import json
 import re
 import sqlite3
@@ -39,7 +40,7 @@ def parse_since(text: str, now: float) -> float:
     if match:
         return now - float(match.group(1)) * _UNITS[match.group(2)]
     try:
-        return time.mktime(time.strptime(text.strip(), "%Y-%m-%d")) - time.timezone
+        return float(calendar.timegm(time.strptime(text.strip(), "%Y-%m-%d")))
     except ValueError:
         raise typer.BadParameter(
             f"{text!r} is not a span such as 7d, 12h, 30m, 2w or a date such as 2026-11-30"

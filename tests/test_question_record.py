@@ -22,6 +22,7 @@ from bot.question_record import (
     QuestionRecord,
     read_questions,
 )
+from bot.questions_command import parse_since
 from bot.state_db import StateUnavailable, connect, migrate
 from bot.verdict import verdict_of
 from index.search import Answer
@@ -264,6 +265,14 @@ async def test_questions_command_groups_and_filters(
     assert lines[0].split()[0] == "3" and "How old is Navalny's wife?" in lines[0]
     assert "Ancient question" in result.stdout
     assert lines[-1] == "6 questions in 4 groups"
+
+
+def test_since_spans_and_dates() -> None:
+    assert parse_since("7d", NOW) == NOW - 7 * DAY
+    assert parse_since("12h", NOW) == NOW - 12 * 3600
+    assert parse_since(" 30m ", NOW) == NOW - 1800
+    assert parse_since("2w", NOW) == NOW - 14 * DAY
+    assert parse_since("2026-11-30", NOW) == 1_795_996_800.0  # midnight UTC
 
 
 def test_questions_command_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
