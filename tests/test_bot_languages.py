@@ -3,6 +3,7 @@ against the strict fake Bot API server (see test_bot_e2e.py for the set-up)."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import re
@@ -14,6 +15,7 @@ import pytest
 from bot import replies
 from bot.application import GROUP_COMMANDS, PRIVATE_COMMANDS
 from bot.language import LANGUAGES
+from bot.question_record import SETTLE_SECONDS
 from bot.translations import translator
 from tests.bot_harness import ADMIN_ID, BotUnderTest, button, buttons, entity_texts
 from tests.conftest import BotStarter
@@ -245,3 +247,24 @@ async def test_an_unwritable_state_file_does_not_stop_the_bot(
     assert stats.result["text"].startswith("The question record is off")
     assert "question record off" in bot_logs.getvalue()
     no_handler_errors(bot_logs)
+
+
+async def test_inline_questions_are_recorded_once_settled(
+    start_bot: BotStarter, tmp_path: Path
+) -> None:
+    state = tmp_path / "inline" / "state.sqlite3"
+    bot = await start_bot(state_path=state)
+    tg = bot.tg
+    reader = tg.user(41, "Typist", language_code="de")
+    for typed in ("how many", "how many people were", ANSWERABLE):
+        mark = tg.mark()
+        tg.add_inline_query(reader, typed)
+        await tg.wait_for("answerInlineQuery", since=mark)
+    await asyncio.sleep(SETTLE_SECONDS + 1)
+    admin = tg.user(ADMIN_ID, "Admin")
+    stats = await bot.say(tg.private_chat(admin), admin, "/stats")
+    assert "1 question today (UTC)" in stats.result["text"]
+    with sqlite3.connect(state) as conn:
+        query = "SELECT chat_type, language, verdict, question FROM questions"
+        rows = conn.execute(query).fetchall()
+    assert rows == [("inline", "en", "answer", ANSWERABLE)]
