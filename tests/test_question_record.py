@@ -183,6 +183,20 @@ async def test_a_damaged_file_is_moved_aside(
     assert "damaged" in caplog.text
 
 
+def test_a_truncated_file_is_moved_aside(tmp_path: Path) -> None:
+    path = tmp_path / "state.sqlite3"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE filler (x)")
+        conn.executemany("INSERT INTO filler VALUES (?)", [("x" * 500,)] * 2000)
+    conn.close()
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    conn = connect(path)
+    migrate(conn, PART, MIGRATIONS)
+    assert conn.execute("SELECT count(*) FROM questions").fetchone() == (0,)
+    conn.close()
+    assert len(list(tmp_path.glob("state.sqlite3.damaged-*"))) == 1
+
+
 async def test_an_unwritable_place_costs_only_a_warning(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
