@@ -5,7 +5,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     NEWSBOT_CORPUS_DIR=/app/corpus \
-    NEWSBOT_INDEX_DIR=/app/var/index
+    NEWSBOT_INDEX_DIR=/app/var/index \
+    NEWSBOT_STATE=/app/var/state.sqlite3
 
 RUN useradd --create-home --uid 10001 newsbot
 WORKDIR /app

@@ -9,7 +9,7 @@ TORCH_INDEX ?=
 PYTEST_ARGS ?=
 export Q
 
-.PHONY: setup test lint ask question build run chat bench clean
+.PHONY: setup test lint ask question build run chat bench clean translations
 
 setup: $(VENV)/.installed
 
@@ -46,6 +46,17 @@ chat: build
 
 bench: build
 	$(BIN)/python bench/core.py
+
+# After changing a text the bot sends: extract the template, merge it into every catalog,
+# translate the new entries in bot/locale/*/LC_MESSAGES/newsbot.po, then run this again to
+# compile (the .mo files are committed; tests/test_translations.py checks both).
+LOCALES := bot/locale
+translations: setup
+	$(BIN)/pybabel extract --width 100 --no-location --project newsbot --sort-output -k mark \
+		-o $(LOCALES)/newsbot.pot bot
+	$(BIN)/pybabel update --width 100 --ignore-obsolete --no-fuzzy-matching \
+		-i $(LOCALES)/newsbot.pot -d $(LOCALES) -D newsbot
+	$(BIN)/pybabel compile --statistics -d $(LOCALES) -D newsbot
 
 clean:
 	rm -rf $(VENV) var

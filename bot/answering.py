@@ -147,14 +147,26 @@ class QuestionWorker:
 def _deliver(
     job: _Job, result: Answer | None = None, exception: BaseException | None = None
 ) -> None:
+    deliver(job.future, job.loop, result, exception)
+
+
+def deliver(
+    future: asyncio.Future,
+    loop: asyncio.AbstractEventLoop,
+    result: object = None,
+    exception: BaseException | None = None,
+) -> None:
+    """Settle ``future`` (of ``loop``) from another thread with ``result`` or ``exception``;
+    nothing happens if its asker gave up or its loop is gone."""
+
     def settle() -> None:
-        if job.future.done():  # the asker gave up (cancelled)
+        if future.done():  # the asker gave up (cancelled)
             return
         if exception is not None:
-            job.future.set_exception(exception)
+            future.set_exception(exception)
         else:
-            job.future.set_result(result)  # type: ignore[arg-type]
+            future.set_result(result)
 
     # A closed loop means the asker is gone: nobody is waiting for the answer any more.
     with contextlib.suppress(RuntimeError):
-        job.loop.call_soon_threadsafe(settle)
+        loop.call_soon_threadsafe(settle)

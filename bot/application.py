@@ -24,11 +24,14 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
 from bot.answering import QuestionWorker
 from bot.handlers import SERVICES, Services, add_handlers
+from bot.language import ENGLISH, LANGUAGES
 from bot.logs import quiet_http_loggers, redact_token
+from bot.question_record import QuestionRecord
 from bot.ratelimit import RateLimiter
 from bot.reloading import IndexWatcher
 from bot.retry import with_retries
 from bot.settings import Settings
+from bot.translations import mark, translator
 from index.errors import NewsbotError
 from index.live import LiveSearcher
 
@@ -39,16 +42,17 @@ WATCHER = "newsbot.watcher"
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY]
 RATE_LIMIT_RETRIES = 3
 
+# (command, description); descriptions are translated for each language's menu.
 PRIVATE_COMMANDS = [
-    BotCommand("start", "What I know about the story, with example questions"),
-    BotCommand("help", "How to ask me"),
-    BotCommand("sources", "The articles I quote"),
-    BotCommand("ask", "Ask a question (or just send it)"),
+    ("start", mark("What I know about the story, with example questions")),
+    ("help", mark("How to ask me")),
+    ("sources", mark("The articles I quote")),
+    ("ask", mark("Ask a question (or just send it)")),
 ]
 GROUP_COMMANDS = [
-    BotCommand("ask", "Ask about the story: /ask your question"),
-    BotCommand("sources", "The articles I quote"),
-    BotCommand("help", "How to ask me"),
+    ("ask", mark("Ask about the story: /ask your question")),
+    ("sources", mark("The articles I quote")),
+    ("help", mark("How to ask me")),
 ]
 
 
@@ -101,6 +105,7 @@ def build_application(settings: Settings, live: LiveSearcher) -> Application:
         worker=worker,
         limiter=RateLimiter(settings.questions_per_minute),
         inline_limiter=RateLimiter(settings.inline_queries_per_minute),
+        record=QuestionRecord(settings.state_path, settings.record_days),
     )
     application.bot_data[WATCHER] = IndexWatcher(live, settings.reload_interval)
     add_handlers(application)
@@ -112,6 +117,7 @@ async def _post_init(application: Application) -> None:
     await register_commands(application)
     application.bot_data[WATCHER].start()
     services: Services = application.bot_data[SERVICES]
+    services.record.start()
     data = services.live.searcher.data
     log.info(
         "@%s ready: index build %s, %d articles, %d passages",
@@ -125,24 +131,33 @@ async def _post_init(application: Application) -> None:
 async def _post_shutdown(application: Application) -> None:
     """Stop watching the index and let the worker finish (off the loop: it joins a thread)."""
     await application.bot_data[WATCHER].stop()
-    await asyncio.to_thread(application.bot_data[SERVICES].worker.close)
+    services: Services = application.bot_data[SERVICES]
+    await asyncio.to_thread(services.worker.close)
+    await asyncio.to_thread(services.record.close)
 
 
 async def register_commands(application: Application) -> None:
-    """setMyCommands for private chats and for groups; a failure is logged, not fatal."""
+    """setMyCommands for private chats and for groups, in English for everyone and in each
+    other language for readers whose Telegram uses it; a failure is logged, not fatal."""
     bot = application.bot
     menus = [
         (PRIVATE_COMMANDS, BotCommandScopeAllPrivateChats()),
         (GROUP_COMMANDS, BotCommandScopeAllGroupChats()),
     ]
-    for commands, scope in menus:
-        try:
-            await with_retries(
-                lambda commands=commands, scope=scope: bot.set_my_commands(commands, scope=scope),
-                idempotent=True,
-            )
-        except TelegramError as exc:
-            log.warning("could not register the command menu: %s", exc)
+    for language in LANGUAGES:
+        t = translator(language)
+        code = None if language == ENGLISH else language
+        for names, scope in menus:
+            commands = [BotCommand(name, t.gettext(text)) for name, text in names]
+            try:
+                await with_retries(
+                    lambda commands=commands, scope=scope, code=code: bot.set_my_commands(
+                        commands, scope=scope, language_code=code
+                    ),
+                    idempotent=True,
+                )
+            except TelegramError as exc:
+                log.warning("could not register the %s command menu: %s", language, exc)
 
 
 @contextlib.asynccontextmanager

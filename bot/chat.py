@@ -6,6 +6,7 @@ Telegram; the HTML is rendered for the terminal (bold, links spelled out, quotes
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from html.parser import HTMLParser
 
@@ -13,15 +14,20 @@ from rich.console import Console
 from rich.text import Text
 
 from bot import replies
+from bot.language import choose_language
 from bot.settings import Settings
 from bot.story import Story, StoryCache, newest_first
+from bot.translations import Translator, mark, translator
+from bot.verdict import verdict_of
 from index.errors import QuestionError
 from index.live import LiveSearcher
 from index.search import Hit
 
 USERNAME = "newsbot"
 PROMPT = "you> "
-COMMANDS = "Commands: /more (next passages), /sources, /help, /start, /quit."
+COMMANDS = mark("Commands: /more (next passages), /sources, /help, /start, /quit.")
+ASK_FIRST = mark("Ask a question first; /more then shows further passages.")
+ALL_SHOWN = mark("That was all I found for this question.")
 
 _STYLES = {
     "b": "bold",
@@ -74,14 +80,34 @@ def terminal_text(html_text: str) -> Text:
     return parser.text
 
 
-class TerminalChat:
-    """One terminal conversation: questions answered like in a private chat, /more pages."""
+@dataclasses.dataclass(frozen=True)
+class _Shown:
+    """The answer on screen: its passages, the page shown, its language, whether related."""
 
-    def __init__(self, live: LiveSearcher, settings: Settings) -> None:
+    hits: tuple[Hit, ...]
+    page: int
+    texts: Translator
+    related: bool
+
+
+class TerminalChat:
+    """One terminal conversation: questions answered like in a private chat, /more pages.
+
+    ``language`` fixes the bot's language (to see a catalog's texts); without it each
+    question's language is used (English for commands), as for a Telegram reader without a
+    language setting.
+    """
+
+    def __init__(self, live: LiveSearcher, settings: Settings, language: str | None = None) -> None:
         self._live = live
         self._settings = settings
-        self._last: tuple[tuple[Hit, ...], int] | None = None
+        self._language = language
+        self._last: _Shown | None = None
         self._stories = StoryCache()
+
+    def texts(self, question: str | None = None) -> Translator:
+        """The texts for a reply to ``question`` (None for a command)."""
+        return translator(self._language or choose_language(question, None))
 
     def story(self) -> Story:
         """The story of the index in service (example questions are checked once per build)."""
@@ -96,48 +122,60 @@ class TerminalChat:
     def respond(self, line: str) -> str:
         """The HTML reply to one line typed by the user."""
         command = line.strip().split(maxsplit=1)[0].lower() if line.strip() else ""
+        t = self.texts()
         if command == "/start":
             story = self.story()
-            return replies.start_text(story.articles, story.examples, USERNAME)
+            return replies.start_text(story.articles, story.examples, USERNAME, t)
         if command == "/help":
             settings = self._settings
-            return replies.help_text(USERNAME, settings.questions_per_minute, settings.answer_count)
+            return replies.help_text(
+                USERNAME, settings.questions_per_minute, settings.answer_count, t
+            )
         if command == "/sources":
-            return replies.sources_text(newest_first(self._live.searcher.data))
+            return replies.sources_text(newest_first(self._live.searcher.data), t)
         if command == "/more":
             return self._more()
         return self._answer(line)
 
     def _answer(self, question: str) -> str:
         k = self._settings.answer_count * self._settings.max_pages
+        t = self.texts(question)
         try:
             answer = self._live.searcher.ask(question, k)
         except QuestionError:
-            return replies.usage_text(None)
+            return replies.usage_text(None, t)
         if not answer.answered:
             self._last = None
-            return replies.not_found(answer.question)
-        self._last = (answer.passages, 0)
-        return replies.answer_page(answer.passages, 0, self._settings.answer_count)
+            return replies.not_found(answer.question, t)
+        self._last = _Shown(answer.passages, 0, t, verdict_of(answer) == "related")
+        return self._page(self._last)
 
     def _more(self) -> str:
+        shown = self._last
+        if shown is None:
+            return replies.escape(self.texts().gettext(ASK_FIRST))
+        if (shown.page + 1) >= replies.page_count(len(shown.hits), self._settings.answer_count):
+            return replies.escape(shown.texts.gettext(ALL_SHOWN))
+        self._last = dataclasses.replace(shown, page=shown.page + 1)
+        return self._page(self._last)
+
+    def _page(self, shown: _Shown) -> str:
         per_page = self._settings.answer_count
-        if self._last is None:
-            return "Ask a question first; /more then shows further passages."
-        hits, page = self._last
-        if (page + 1) >= replies.page_count(len(hits), per_page):
-            return "That was all I found for this question."
-        self._last = (hits, page + 1)
-        return replies.answer_page(hits, page + 1, per_page)
+        return replies.answer_page(shown.hits, shown.page, per_page, shown.texts, shown.related)
 
 
 def run_chat(
-    live: LiveSearcher, settings: Settings, console: Console, read: Callable[[str], str]
+    live: LiveSearcher,
+    settings: Settings,
+    console: Console,
+    read: Callable[[str], str],
+    language: str | None = None,
 ) -> None:
-    """Talk until end of input or /quit; ``read`` prompts for and returns one line."""
-    chat = TerminalChat(live, settings)
+    """Talk until end of input or /quit; ``read`` prompts for and returns one line.
+    ``language`` fixes the bot's language (see ``TerminalChat``)."""
+    chat = TerminalChat(live, settings, language)
     console.print(terminal_text(chat.respond("/start")))
-    console.print(COMMANDS, style="dim")
+    console.print(chat.texts().gettext(COMMANDS), style="dim", markup=False)
     while True:
         try:
             line = read(PROMPT)

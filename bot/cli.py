@@ -18,6 +18,8 @@ from bot.add_command import add
 from bot.application import MissingToken
 from bot.chat import run_chat
 from bot.engine import open_searcher, run_build
+from bot.language import LANGUAGES
+from bot.questions_command import questions
 from bot.runner import run_bot
 from bot.settings import Settings
 from bot.story import newest_first
@@ -218,6 +220,7 @@ def sources(
 
 
 app.command("add")(add)
+app.command("questions")(questions)
 
 
 @app.command()
@@ -243,10 +246,21 @@ def run(
 
 @app.command()
 @friendly_errors
-def chat(index: IndexOption = None) -> None:
+def chat(
+    index: IndexOption = None,
+    lang: Annotated[
+        str | None,
+        typer.Option(
+            "--lang",
+            help=f"The bot's language ({', '.join(LANGUAGES)}); default: each question's.",
+        ),
+    ] = None,
+) -> None:
     """Talk to the bot in the terminal: same answers as on Telegram, no token needed."""
+    if lang is not None and lang not in LANGUAGES:
+        raise fail(f"--lang {lang!r} is not one of {', '.join(LANGUAGES)}", code=2)
     settings = load_settings(index_dir=index)
-    run_chat(open_searcher(settings), settings, out, input)
+    run_chat(open_searcher(settings), settings, out, input, lang)
 
 
 def main() -> None:

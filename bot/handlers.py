@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -40,12 +41,17 @@ from telegram.ext import (
 
 from bot import replies
 from bot.answering import QuestionWorker
+from bot.language import choose_language
 from bot.paging import AnswerCache, CachedAnswer, answer_keyboard, article_keyboard
+from bot.question_record import AskedQuestion, QuestionRecord
 from bot.ratelimit import RateLimiter
 from bot.reloading import reload_index
 from bot.retry import with_retries
 from bot.settings import Settings
+from bot.stats import stats_text
 from bot.story import Story, StoryCache, newest_first
+from bot.translations import Translator, translator
+from bot.verdict import verdict_of
 from index.errors import NewsbotError, QuestionError
 from index.live import LiveSearcher
 from index.search import Hit
@@ -68,6 +74,7 @@ class Services:
     worker: QuestionWorker
     limiter: RateLimiter
     inline_limiter: RateLimiter
+    record: QuestionRecord
     answers: AnswerCache = field(default_factory=AnswerCache)
     stories: StoryCache = field(default_factory=StoryCache)
 
@@ -75,6 +82,12 @@ class Services:
 def services(context: Context) -> Services:
     """The ``Services`` of the application handling this update."""
     return context.bot_data[SERVICES]
+
+
+def texts(update: Update, question: str | None = None) -> Translator:
+    """The reader's language: the question's, else their Telegram language, else English."""
+    user = update.effective_user
+    return translator(choose_language(question, user.language_code if user else None))
 
 
 def add_handlers(application: Application) -> None:
@@ -88,6 +101,7 @@ def add_handlers(application: Application) -> None:
             CommandHandler("sources", sources, filters=new),
             CommandHandler("ask", ask_command, filters=new),
             CommandHandler("reload", reload_command, filters=new),
+            CommandHandler("stats", stats_command, filters=new),
             MessageHandler(new & private & filters.COMMAND, unknown_command),
             MessageHandler(new & private & filters.TEXT, private_text),
             MessageHandler(new & groups & filters.TEXT & ~filters.COMMAND, group_text),
@@ -105,7 +119,8 @@ def add_handlers(application: Application) -> None:
 async def start(update: Update, context: Context) -> None:
     """/start: what the bot knows and how to ask, with example questions."""
     story = await current_story(services(context))
-    text = replies.start_text(story.articles, story.examples, context.bot.username)
+    t = texts(update)
+    text = replies.start_text(story.articles, story.examples, context.bot.username, t)
     await reply(update, text)
 
 
@@ -113,7 +128,7 @@ async def help_command(update: Update, context: Context) -> None:
     """/help: how to ask in private chats, groups and inline."""
     settings = services(context).settings
     text = replies.help_text(
-        context.bot.username, settings.questions_per_minute, settings.answer_count
+        context.bot.username, settings.questions_per_minute, settings.answer_count, texts(update)
     )
     await reply(update, text)
 
@@ -121,7 +136,7 @@ async def help_command(update: Update, context: Context) -> None:
 async def sources(update: Update, context: Context) -> None:
     """/sources: the indexed articles with links and dates."""
     data = services(context).live.searcher.data
-    await reply(update, replies.sources_text(newest_first(data)))
+    await reply(update, replies.sources_text(newest_first(data), texts(update)))
 
 
 async def ask_command(update: Update, context: Context) -> None:
@@ -132,7 +147,7 @@ async def ask_command(update: Update, context: Context) -> None:
     if not question and target is not None and not _is_from(target, context.bot.id):
         question = target.text or target.caption or ""
     if not question.strip():
-        await send_usage(update, context)
+        await send_usage(update, context, texts(update))
         return
     await answer_question(update, context, question)
 
@@ -140,24 +155,42 @@ async def ask_command(update: Update, context: Context) -> None:
 async def reload_command(update: Update, context: Context) -> None:
     """/reload (admins only): serve the newest index build now."""
     s = services(context)
-    user = update.effective_user
-    if user is None or user.id not in s.settings.admin_ids:
-        await reply(update, replies.ADMINS_ONLY)
+    t = texts(update)
+    if await _refused_unless_admin(update, s, t):
         return
     try:
         changed = await reload_index(s.live)
     except NewsbotError as exc:
-        await reply(update, replies.reload_failed(str(exc)))
+        await reply(update, replies.reload_failed(str(exc), t))
         return
     data = s.live.searcher.data
-    text = replies.reloaded(changed, len(data.articles), len(data.passages), data.build_id)
+    text = replies.reloaded(changed, len(data.articles), len(data.passages), data.build_id, t)
     await reply(update, text)
+
+
+async def stats_command(update: Update, context: Context) -> None:
+    """/stats (admins only): questions today, the share answered, the top unanswered."""
+    s = services(context)
+    t = texts(update)
+    if await _refused_unless_admin(update, s, t):
+        return
+    stats = await s.record.stats()
+    await reply(update, stats_text(stats, t))
+
+
+async def _refused_unless_admin(update: Update, s: Services, t: Translator) -> bool:
+    """Tell a non-admin politely that the command is for admins; True if they were told."""
+    user = update.effective_user
+    if user is not None and user.id in s.settings.admin_ids:
+        return False
+    await reply(update, t.gettext(replies.ADMINS_ONLY))
+    return True
 
 
 async def unknown_command(update: Update, context: Context) -> None:
     """A command the bot does not have, in a private chat."""
     command = (update.effective_message.text or "").split()[0]
-    await reply(update, replies.unknown_command(command))
+    await reply(update, replies.unknown_command(command, texts(update)))
 
 
 # ---- questions --------------------------------------------------------------------------------
@@ -178,7 +211,7 @@ async def group_text(update: Update, context: Context) -> None:
     if _mentions(message, username):
         question = _strip_mention(message.text, username)
         if not question.strip():
-            await send_usage(update, context)
+            await send_usage(update, context, texts(update))
             return
     elif message.reply_to_message is not None and _is_from(
         message.reply_to_message, context.bot.id
@@ -191,37 +224,53 @@ async def group_text(update: Update, context: Context) -> None:
 
 async def non_text(update: Update, context: Context) -> None:
     """Stickers, photos, voice and the like in a private chat get a one-line hint."""
-    await reply(update, replies.NON_TEXT)
+    await reply(update, texts(update).gettext(replies.NON_TEXT))
 
 
 async def answer_question(update: Update, context: Context, question: str) -> None:
     """Answer ``question`` as a reply to the message that asked it, within the user's limit."""
+    started = time.monotonic()
     s = services(context)
     user = update.effective_user
+    t = texts(update, question)
     verdict = s.limiter.check(user.id if user else 0)
     if not verdict.allowed:
         if verdict.notify:
-            text = replies.rate_limited(s.limiter.per_window, verdict.retry_after)
+            text = replies.rate_limited(s.limiter.per_window, verdict.retry_after, t)
             await reply(update, text)
         return
     try:
         answer = await s.worker.ask(question, s.settings.answer_count * s.settings.max_pages)
     except QuestionError:
-        await send_usage(update, context)
+        await send_usage(update, context, t)
         return
     if not answer.answered:
-        await reply(update, replies.not_found(answer.question))
-        return
-    cached = CachedAnswer(update.effective_chat.id, answer.passages, s.settings.answer_count)
-    answer_id = s.answers.remember(cached)
-    text = replies.answer_page(cached.hits, 0, cached.per_page)
-    await reply(update, text, answer_keyboard(answer_id, cached, 0))
+        await reply(update, replies.not_found(answer.question, t))
+    else:
+        chat_id = update.effective_chat.id
+        per_page = s.settings.answer_count
+        related = verdict_of(answer) == "related"
+        cached = CachedAnswer(chat_id, answer.passages, per_page, t.language, related)
+        answer_id = s.answers.remember(cached)
+        text = replies.answer_page(cached.hits, 0, cached.per_page, t, related)
+        await reply(update, text, answer_keyboard(answer_id, cached, 0))
+    chat = update.effective_chat
+    s.record.add(
+        AskedQuestion.of(
+            answer,
+            chat_type="private" if chat.type == chat.PRIVATE else "group",
+            chat_id=chat.id,
+            language=t.language,
+            latency_ms=(time.monotonic() - started) * 1000,
+        )
+    )
 
 
-async def send_usage(update: Update, context: Context) -> None:
+async def send_usage(update: Update, context: Context, t: Translator) -> None:
     """The usage line for a question-less /ask or mention, with an example the bot answers."""
     story = await current_story(services(context))
-    await reply(update, replies.usage_text(story.examples[0] if story.examples else None))
+    example = story.examples[0] if story.examples else None
+    await reply(update, replies.usage_text(example, t))
 
 
 async def current_story(s: Services) -> Story:
@@ -246,11 +295,11 @@ async def more(update: Update, context: Context) -> None:
     if isinstance(message, Message):
         found = services(context).answers.find(query.data, message.chat.id)
     if found is None:
-        await _answer_button(query, replies.EXPIRED)
+        await _answer_button(query, texts(update).gettext(replies.EXPIRED))
         return
     answer_id, cached, page = found
     await _answer_button(query)
-    text = replies.answer_page(cached.hits, page, cached.per_page)
+    text = replies.answer_page(cached.hits, page, cached.per_page, cached.texts, cached.related)
     markup = answer_keyboard(answer_id, cached, page)
     try:
         await with_retries(
@@ -279,15 +328,23 @@ async def _answer_button(query: CallbackQuery, text: str | None = None) -> None:
 
 async def inline_query(update: Update, context: Context) -> None:
     """``@BotName question`` in any chat: the best passages, each inserting a quote."""
+    started = time.monotonic()
     query = update.inline_query
     s = services(context)
+    t = texts(update, query.query)
     if not query.query.strip():
-        button = InlineQueryResultsButton("Type a question about the story", start_parameter="ask")
-        await with_retries(lambda: query.answer([], cache_time=INLINE_CACHE_SECONDS, button=button))
+        button = InlineQueryResultsButton(
+            t.gettext("Type a question about the story"), start_parameter="ask"
+        )
+        await with_retries(
+            lambda: query.answer(
+                [], cache_time=INLINE_CACHE_SECONDS, is_personal=True, button=button
+            )
+        )
         return
     if not s.inline_limiter.check(query.from_user.id).allowed:
         button = InlineQueryResultsButton(
-            "Too many questions: wait a minute", start_parameter="ask"
+            t.gettext("Too many questions: wait a minute"), start_parameter="ask"
         )
         await with_retries(lambda: query.answer([], cache_time=0, is_personal=True, button=button))
         return
@@ -295,40 +352,56 @@ async def inline_query(update: Update, context: Context) -> None:
         answer = await s.worker.ask(query.query, s.settings.answer_count)
     except QuestionError:
         answer = None
-    results = inline_results(answer.passages) if answer else []
+    results = inline_results(answer.passages, t) if answer else []
     button = None
     if not results:
         button = InlineQueryResultsButton(
-            "Nothing in the coverage: try other words", start_parameter="ask"
+            t.gettext("Nothing in the coverage: try other words"), start_parameter="ask"
         )
+    # Telegram caches answers per query text for everyone unless personal; the texts around
+    # the quotes are in this reader's language.
     await with_retries(
-        lambda: query.answer(results, cache_time=INLINE_CACHE_SECONDS, button=button)
+        lambda: query.answer(
+            results, cache_time=INLINE_CACHE_SECONDS, is_personal=True, button=button
+        )
     )
+    if answer is not None:
+        # Inline queries arrive as the reader types: only the one they settle on is recorded.
+        asked = AskedQuestion.of(
+            answer,
+            chat_type="inline",
+            chat_id=query.from_user.id,
+            language=t.language,
+            latency_ms=(time.monotonic() - started) * 1000,
+        )
+        s.record.add_typing(query.from_user.id, asked)
 
 
-def inline_results(hits: Sequence[Hit]) -> list[InlineQueryResultArticle]:
+def inline_results(hits: Sequence[Hit], t: Translator) -> list[InlineQueryResultArticle]:
     """One inline result per passage, ids unique within the answer (Telegram rejects the whole
     answer over one repeated id)."""
     results: dict[str, InlineQueryResultArticle] = {}
     for hit in hits:
-        result = _inline_result(hit)
+        result = _inline_result(hit, t)
         results.setdefault(result.id, result)
     return list(results.values())
 
 
-def _inline_result(hit: Hit) -> InlineQueryResultArticle:
+def _inline_result(hit: Hit, t: Translator) -> InlineQueryResultArticle:
     # The passage's place: a long paragraph is split into parts, so the paragraph alone is
     # not enough. Hashed to stay within Telegram's 64-byte id limit whatever the doc_id.
     key = f"{hit.doc_id}\n{hit.paragraph}\n{hit.part}"
-    details = ", ".join(p for p in (hit.outlet, replies.nice_date(hit.published)) if p)
+    details = ", ".join(p for p in (hit.outlet, replies.nice_date(hit.published, t)) if p)
     return InlineQueryResultArticle(
         id=hashlib.sha256(key.encode()).hexdigest()[:32],
-        title=replies.clip(hit.highlight or hit.text, 100) or "Quote",
+        title=replies.clip(hit.highlight or hit.text, 100) or t.gettext("Quote"),
         description=replies.clip(f"{details}: {hit.title}" if details else hit.title, 200),
         input_message_content=InputTextMessageContent(
-            replies.quote_message(hit), parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW
+            replies.quote_message(hit, t),
+            parse_mode=ParseMode.HTML,
+            link_preview_options=NO_PREVIEW,
         ),
-        reply_markup=article_keyboard(hit),
+        reply_markup=article_keyboard(hit, t),
     )
 
 
@@ -359,11 +432,12 @@ async def on_error(update: object, context: Context) -> None:
     log.debug("update %s failed", update_id, exc_info=error)
     if not isinstance(update, Update):
         return
+    apology = texts(update).gettext(replies.APOLOGY)
     try:
         if update.callback_query is not None:
-            await update.callback_query.answer(replies.APOLOGY)
+            await update.callback_query.answer(apology)
         elif update.effective_message is not None and update.effective_chat is not None:
-            await reply(update, replies.APOLOGY)
+            await reply(update, apology)
     except TelegramError as exc:
         log.warning("could not apologise for update %s: %s", update_id, type(exc).__name__)
 

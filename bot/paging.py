@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.replies import is_web_url, page_count
+from bot.translations import ENGLISH_TEXTS, Translator, translator
 from index.search import Hit
 
 _DATA = re.compile(r"more:([A-Za-z0-9_-]{1,16}):([0-9]{1,2})")
@@ -23,11 +24,19 @@ _DATA = re.compile(r"more:([A-Za-z0-9_-]{1,16}):([0-9]{1,2})")
 
 @dataclass(frozen=True)
 class CachedAnswer:
-    """An answer's passages, the chat it was sent to, and how many passages go on a page."""
+    """An answer's passages, the chat it was sent to, how many passages go on a page, the
+    language of the texts around them, and whether the passages are only related."""
 
     chat_id: int
     hits: tuple[Hit, ...]
     per_page: int
+    language: str = "en"
+    related: bool = False
+
+    @property
+    def texts(self) -> Translator:
+        """The translator of the answer's language."""
+        return translator(self.language)
 
 
 class AnswerCache:
@@ -68,25 +77,30 @@ def more_data(answer_id: str, page: int) -> str:
 
 
 def answer_keyboard(answer_id: str, answer: CachedAnswer, page: int) -> InlineKeyboardMarkup | None:
-    """ "‹ Back" / "More ›" as needed, and "Open article" for the first passage of the page."""
+    """ "‹ Back" / "More ›" as needed, and "Open article" for the first passage of the page,
+    labelled in the answer's language."""
+    t = answer.texts
     row = []
     if page > 0:
-        row.append(InlineKeyboardButton("‹ Back", callback_data=more_data(answer_id, page - 1)))
+        back = t.gettext("‹ Back")
+        row.append(InlineKeyboardButton(back, callback_data=more_data(answer_id, page - 1)))
     if page + 1 < page_count(len(answer.hits), answer.per_page):
-        row.append(InlineKeyboardButton("More ›", callback_data=more_data(answer_id, page + 1)))
+        more = t.gettext("More ›")
+        row.append(InlineKeyboardButton(more, callback_data=more_data(answer_id, page + 1)))
     rows = [row] if row else []
-    opener = _open_button(answer.hits[page * answer.per_page])
+    opener = _open_button(answer.hits[page * answer.per_page], t)
     if opener is not None:
         rows.append([opener])
     return InlineKeyboardMarkup(rows) if rows else None
 
 
-def article_keyboard(hit: Hit) -> InlineKeyboardMarkup | None:
+def article_keyboard(hit: Hit, t: Translator = ENGLISH_TEXTS) -> InlineKeyboardMarkup | None:
     """Just the "Open article" button (for inline results)."""
-    opener = _open_button(hit)
+    opener = _open_button(hit, t)
     return InlineKeyboardMarkup([[opener]]) if opener is not None else None
 
 
-def _open_button(hit: Hit) -> InlineKeyboardButton | None:
+def _open_button(hit: Hit, t: Translator) -> InlineKeyboardButton | None:
     url = hit.link or hit.url
-    return InlineKeyboardButton("Open article", url=url) if is_web_url(url) else None
+    label = t.gettext("Open article")
+    return InlineKeyboardButton(label, url=url) if is_web_url(url) else None

@@ -13,6 +13,7 @@ import html
 import re
 from collections.abc import Sequence
 
+from bot.translations import ENGLISH_TEXTS, Translator, mark
 from index.search import Hit, Source
 from index.store import ArticleInfo
 
@@ -26,17 +27,25 @@ _ALSO_SHOWN = 3
 _MIN_EXCERPT = 40
 _SOURCES_SHOWN = 40
 
-NON_TEXT = "I can only read text: send me your question as a message."
-APOLOGY = "Sorry, something went wrong while answering that. Please try again in a moment."
-EXPIRED = "This answer is no longer available: please ask the question again."
-ADMINS_ONLY = "Only the bot's admins can reload the index."
-NOT_FOUND = "I couldn't find that in the coverage."
-NOT_FOUND_HINT = "Try rephrasing it with words the articles would use, or see /sources."
+# Fixed texts, in English as their message ids; translated where they are sent (t.gettext).
+NON_TEXT = mark("I can only read text: send me your question as a message.")
+APOLOGY = mark("Sorry, something went wrong while answering that. Please try again in a moment.")
+EXPIRED = mark("This answer is no longer available: please ask the question again.")
+ADMINS_ONLY = mark("Only the bot's admins can do that.")
+NOT_FOUND = mark("I couldn't find that in the coverage.")
+NOT_FOUND_HINT = mark("Try rephrasing it with words the articles would use, or see /sources.")
+# Before the quotes of an answer whose verdict is "related" (about the subject, not the fact).
+RELATED = mark("The coverage doesn't say this directly. Closest it gets:")
 
 
 def escape(text: str) -> str:
     """``text`` safe to put anywhere in Telegram HTML, attribute values included."""
     return html.escape(text, quote=True)
+
+
+def bold(text: str) -> str:
+    """``text`` in bold, escaped."""
+    return f"<b>{escape(text)}</b>"
 
 
 def telegram_length(html_text: str) -> int:
@@ -62,17 +71,17 @@ def trim_excerpt(text: str, start: int, end: int, limit: int) -> tuple[str, str,
     highlight is kept when it fits with its ellipses; otherwise its beginning is kept. The
     context left over is shared between both sides, and cuts prefer word boundaries.
     """
-    before, mark, after = text[:start], text[start:end], text[end:]
+    before, middle, after = text[:start], text[start:end], text[end:]
     if utf16_len(text) <= limit:
-        return before, mark, after
+        return before, middle, after
     lead_needed = 1 if before.strip() else 0
     tail_needed = 1 if after.strip() else 0
-    if utf16_len(mark) + lead_needed + tail_needed > limit:
+    if utf16_len(middle) + lead_needed + tail_needed > limit:
         lead = ELLIPSIS if lead_needed and limit > 1 else ""
-        return lead, cut_end(mark, limit - len(lead)), ""
-    room = limit - utf16_len(mark)
+        return lead, cut_end(middle, limit - len(lead)), ""
+    room = limit - utf16_len(middle)
     before_room, after_room = _share(room, utf16_len(before), utf16_len(after))
-    return cut_start(before, before_room), mark, cut_end(after, after_room)
+    return cut_start(before, before_room), middle, cut_end(after, after_room)
 
 
 def _share(room: int, before: int, after: int) -> tuple[int, int]:
@@ -130,24 +139,40 @@ def clip(text: str, limit: int) -> str:
 # ---- passages --------------------------------------------------------------------------------
 
 
-def answer_page(hits: Sequence[Hit], page: int, per_page: int) -> str:
+def answer_page(
+    hits: Sequence[Hit],
+    page: int,
+    per_page: int,
+    t: Translator = ENGLISH_TEXTS,
+    related: bool = False,
+) -> str:
     """Page ``page`` (from 0) of an answer: up to ``per_page`` quotes, each with its source.
 
     A footer tells where the page is when there is more than one. If the passages cannot all
     fit in one message even with short excerpts, the last ones of the page are left out.
+    The quotes stay in their articles' language; the rest is in ``t``'s. A ``related`` answer
+    (the coverage is about the subject but does not state the fact) says so first and bolds
+    nothing.
     """
     pages = page_count(len(hits), per_page)
     shown = list(hits[page * per_page : (page + 1) * per_page])
     footer = ""
     if pages > 1:
         first = page * per_page + 1
-        footer = f"\n\n<i>Passages {first}–{first + len(shown) - 1} of {len(hits)}</i>"
+        where = t.gettext("Passages %(first)d–%(last)d of %(total)d") % {
+            "first": first,
+            "last": first + len(shown) - 1,
+            "total": len(hits),
+        }
+        footer = f"\n\n<i>{escape(where)}</i>"
+    header = f"<i>{escape(t.gettext(RELATED))}</i>\n" if related else ""
     while len(shown) > 1:
-        text = _fit_blocks(shown, footer)
+        text = _fit_blocks(shown, header, footer, t)
         if text is not None:
             return text
         shown.pop()
-    return _fit_blocks(shown, footer) or _passage_block(shown[0], _MIN_EXCERPT)
+    fitted = _fit_blocks(shown, header, footer, t)
+    return fitted or header + _passage_block(shown[0], _MIN_EXCERPT, t, not related)
 
 
 def page_count(hits: int, per_page: int) -> int:
@@ -155,54 +180,65 @@ def page_count(hits: int, per_page: int) -> int:
     return max(1, -(-hits // per_page))
 
 
-def quote_message(hit: Hit) -> str:
+def quote_message(hit: Hit, t: Translator = ENGLISH_TEXTS) -> str:
     """One passage with its source as a message of its own (inline mode)."""
-    return _fit_blocks([hit], "") or _passage_block(hit, _MIN_EXCERPT)
+    return _fit_blocks([hit], "", "", t) or _passage_block(hit, _MIN_EXCERPT, t)
 
 
-def _fit_blocks(hits: Sequence[Hit], footer: str) -> str | None:
-    """The passages, excerpts as long as the 4096 limit allows; None if even short ones don't."""
-    fixed = sum(telegram_length(_source_lines(hit)) + 4 for hit in hits)
-    fixed += telegram_length(footer)
+def _fit_blocks(hits: Sequence[Hit], header: str, footer: str, t: Translator) -> str | None:
+    """The passages between ``header`` and ``footer``, excerpts as long as the 4096 limit
+    allows (the highlight in bold unless there is a header); None if even short ones don't."""
+    fixed = sum(telegram_length(_source_lines(hit, t)) + 4 for hit in hits)
+    fixed += telegram_length(header) + telegram_length(footer)
     limit = (MAX_MESSAGE - fixed) // len(hits)
+    bold = not header
     while limit >= _MIN_EXCERPT:
-        text = "\n\n".join(_passage_block(hit, limit) for hit in hits) + footer
+        blocks = "\n\n".join(_passage_block(hit, limit, t, bold) for hit in hits)
+        text = header + blocks + footer
         if telegram_length(text) <= MAX_MESSAGE:
             return text
         limit = limit * 3 // 4
     return None
 
 
-def _passage_block(hit: Hit, limit: int) -> str:
-    """The quote in a blockquote with its best sentence in bold, then its source lines."""
-    before, mark, after = trim_excerpt(hit.text, hit.highlight_start, hit.highlight_end, limit)
-    marked = f"<b>{escape(mark)}</b>" if mark.strip() else escape(mark)
+def _passage_block(hit: Hit, limit: int, t: Translator, bold: bool = True) -> str:
+    """The quote in a blockquote with its best sentence in bold (if ``bold``), then its source
+    lines."""
+    before, middle, after = trim_excerpt(hit.text, hit.highlight_start, hit.highlight_end, limit)
+    marked = f"<b>{escape(middle)}</b>" if bold and middle.strip() else escape(middle)
     quote = f"{escape(before)}{marked}{escape(after)}"
-    if not (before + mark + after).strip():
+    if not (before + middle + after).strip():
         quote = ELLIPSIS
-    return f"<blockquote>{quote}</blockquote>\n{_source_lines(hit)}"
+    return f"<blockquote>{quote}</blockquote>\n{_source_lines(hit, t)}"
 
 
-def _source_lines(hit: Hit) -> str:
+def _source_lines(hit: Hit, t: Translator) -> str:
     """“— Title, Outlet, 14 Feb 2021” linking to the quoted sentence, and who else carries it."""
-    label = clip(hit.title or hit.outlet or hit.url, _TITLE_CHARS) or "Source"
-    details = [clip(hit.outlet, _NAME_CHARS), nice_date(hit.published)]
+    label = clip(hit.title or hit.outlet or hit.url, _TITLE_CHARS) or t.gettext("Source")
+    details = [clip(hit.outlet, _NAME_CHARS), nice_date(hit.published, t)]
     line = f"— {_link(label, hit.link or hit.url)}"
     line += "".join(f", {escape(part)}" for part in details if part)
     if hit.also:
-        line += "\n" + _also_line(hit.also)
+        line += "\n" + _also_line(hit.also, t)
     return line
 
 
-def _also_line(others: Sequence[Source]) -> str:
+def _also_line(others: Sequence[Source], t: Translator) -> str:
     names = []
     for other in others[:_ALSO_SHOWN]:
-        name = _link(clip(other.outlet or other.title, _NAME_CHARS) or "Source", other.link)
-        date = nice_date(other.published)
+        label = clip(other.outlet or other.title, _NAME_CHARS) or t.gettext("Source")
+        name = _link(label, other.link)
+        date = nice_date(other.published, t)
         names.append(f"{name} ({escape(date)})" if date else name)
     more = len(others) - _ALSO_SHOWN
-    tail = f" and {more} more" if more > 0 else ""
-    return f"Also reported by {', '.join(names)}{tail}"
+    if more > 0:
+        line = t.ngettext(
+            "Also reported by %(names)s and %(count)d more",
+            "Also reported by %(names)s and %(count)d more",
+            more,
+        )
+        return escape(line) % {"names": ", ".join(names), "count": more}
+    return escape(t.gettext("Also reported by %(names)s")) % {"names": ", ".join(names)}
 
 
 def _link(label: str, url: str) -> str:
@@ -218,129 +254,197 @@ def is_web_url(url: str) -> bool:
     return bool(match) and "." in match.group(1).strip(".") and not any(c.isspace() for c in url)
 
 
-def nice_date(published: str) -> str:
-    """``2021-02-14`` as ``14 Feb 2021``; anything else as given."""
+def nice_date(published: str, t: Translator = ENGLISH_TEXTS) -> str:
+    """``2021-02-14`` as ``14 Feb 2021`` (in ``t``'s language); anything else as given."""
     try:
         day = dt.date.fromisoformat(published)
     except ValueError:
         return clip(published, 20)
-    return f"{day.day} {day:%b %Y}"
+    return t.date(day)
 
 
 # ---- fixed texts -------------------------------------------------------------------------------
+# Texts with placeholders use named ``%(name)s`` so translators may reorder them and Babel
+# checks each translation keeps them. HTML tags stay outside the texts where they can.
 
 
-def counted(count: int, noun: str) -> str:
-    """``1 article``, ``2 articles``."""
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+def counted_articles(count: int, t: Translator = ENGLISH_TEXTS) -> str:
+    """``1 article``, ``2 articles`` in ``t``'s language."""
+    return t.ngettext("%(count)d article", "%(count)d articles", count) % {"count": count}
 
 
-def not_found(question: str) -> str:
+def counted_passages(count: int, t: Translator = ENGLISH_TEXTS) -> str:
+    """``1 passage``, ``2 passages`` in ``t``'s language."""
+    return t.ngettext("%(count)d passage", "%(count)d passages", count) % {"count": count}
+
+
+def not_found(question: str, t: Translator = ENGLISH_TEXTS) -> str:
     """The reply when the coverage has nothing relevant; the question is echoed, shortened."""
-    return f"{NOT_FOUND} <i>“{escape(clip(question, 80))}”</i>\n{NOT_FOUND_HINT}"
+    echoed = escape(clip(question, 80))
+    found, hint = escape(t.gettext(NOT_FOUND)), escape(t.gettext(NOT_FOUND_HINT))
+    return f"{found} <i>“{echoed}”</i>\n{hint}"
 
 
-def start_text(articles: Sequence[ArticleInfo], examples: Sequence[str], username: str) -> str:
+def start_text(
+    articles: Sequence[ArticleInfo],
+    examples: Sequence[str],
+    username: str,
+    t: Translator = ENGLISH_TEXTS,
+) -> str:
     """What the bot knows (the story, how many articles) and how to ask, with examples."""
     count = len(articles)
+    story = t.ngettext(
+        "The story, from %(count)d article:", "The story, from %(count)d articles:", count
+    )
     lines = [
-        "I answer questions about one news story by quoting its coverage, with a link to each "
-        "source. I don't write anything about the story myself.",
+        escape(
+            t.gettext(
+                "I answer questions about one news story by quoting its coverage, with a link "
+                "to each source. I don't write anything about the story myself."
+            )
+        ),
         "",
-        f"<b>The story</b>, from {counted(count, 'article')}:",
+        bold(story % {"count": count}),
     ]
     lines += [f"• {escape(clip(a.title, _TITLE_CHARS))}" for a in articles[:3]]
     if count > 3:
-        lines.append(f"• and {count - 3} more: /sources")
+        more = t.ngettext("and %(count)d more: /sources", "and %(count)d more: /sources", count - 3)
+        lines.append(f"• {escape(more % {'count': count - 3})}")
     if examples:
-        lines += ["", "<b>Try asking</b>:"]
+        lines += ["", bold(t.gettext("Try asking:"))]
         lines += [f"• {escape(clip(q, 200))}" for q in examples]
-    lines += ["", _where_to_ask(username)]
+    lines += ["", _where_to_ask(username, t)]
     return "\n".join(lines)
 
 
-def _where_to_ask(username: str) -> str:
-    name = escape(username)
-    return (
-        "Just send me a question here. In groups use /ask, mention @"
-        f"{name}, or reply to one of my answers. In any chat type @{name} and a question."
+def _where_to_ask(username: str, t: Translator) -> str:
+    text = t.gettext(
+        "Just send me a question here. In groups use /ask, mention @%(bot)s, or reply to one "
+        "of my answers. In any chat type @%(bot)s and a question. I answer in your language; "
+        "quotes stay in the language of their article."
     )
+    return escape(text % {"bot": username})
 
 
-def help_text(username: str, per_minute: int, answer_count: int) -> str:
+def help_text(
+    username: str, per_minute: int, answer_count: int, t: Translator = ENGLISH_TEXTS
+) -> str:
     """How to use the bot in private chats, groups and inline, and its limits;
     ``answer_count`` is how many passages a page of an answer quotes."""
-    name = escape(username)
-    quoted = "one passage" if answer_count == 1 else f"up to {answer_count} passages"
+    bot = {"bot": escape(username)}
+    if answer_count == 1:
+        quoted = t.gettext(
+            "Each answer quotes one passage, the best sentence in bold, with a link to the article."
+        )
+    else:
+        quoted = t.ngettext(
+            "Each answer quotes up to %(count)d passage, the best sentence in bold, with a "
+            "link to the article.",
+            "Each answer quotes up to %(count)d passages, the best sentence in bold, with a "
+            "link to the article.",
+            answer_count,
+        )
+    limit = t.ngettext(
+        "Up to %(count)d question a minute per person.",
+        "Up to %(count)d questions a minute per person.",
+        per_minute,
+    )
     return "\n".join(
         [
-            "<b>How to ask</b>",
-            "• Here: send any question as a message.",
-            f"• In a group: <code>/ask your question</code>, a message mentioning @{name}, or "
-            "a reply to one of my answers. Send /ask as a reply to someone's message to look "
-            "that message up.",
-            f"• In any chat: type <code>@{name} your question</code> and pick a quote.",
+            bold(t.gettext("How to ask")),
+            "• " + escape(t.gettext("Here: send any question as a message.")),
+            "• "
+            + t.gettext(
+                "In a group: <code>/ask your question</code>, a message mentioning @%(bot)s, or "
+                "a reply to one of my answers. Send /ask as a reply to someone's message to "
+                "look that message up."
+            )
+            % bot,
+            "• "
+            + t.gettext("In any chat: type <code>@%(bot)s your question</code> and pick a quote.")
+            % bot,
             "",
-            f"Each answer quotes {quoted}, the best sentence in bold, with a link to the "
-            "article. <b>More</b> shows further passages.",
+            escape(quoted % {"count": answer_count})
+            + " "
+            + escape(t.gettext("More shows further passages.")),
             "",
-            "/sources lists the articles I quote. /start shows example questions.",
-            f"Up to {per_minute} questions a minute per person.",
+            escape(
+                t.gettext("/sources lists the articles I quote. /start shows example questions.")
+            ),
+            escape(limit % {"count": per_minute}),
         ]
     )
 
 
-def sources_text(articles: Sequence[ArticleInfo]) -> str:
+def sources_text(articles: Sequence[ArticleInfo], t: Translator = ENGLISH_TEXTS) -> str:
     """The articles, newest first, with links and dates (the list is cut to fit a message)."""
     if not articles:
-        return "The coverage is empty: no articles are indexed yet."
-    lines = [f"<b>The coverage: {counted(len(articles), 'article')}</b>", ""]
+        return escape(t.gettext("The coverage is empty: no articles are indexed yet."))
+    heading = t.ngettext(
+        "The coverage: %(count)d article", "The coverage: %(count)d articles", len(articles)
+    )
+    lines = [bold(heading % {"count": len(articles)}), ""]
     for n, article in enumerate(articles[:_SOURCES_SHOWN], 1):
-        title = _link(clip(article.title, _TITLE_CHARS) or "Untitled", article.url)
-        details = [clip(article.outlet, _NAME_CHARS), nice_date(article.published)]
+        label = clip(article.title, _TITLE_CHARS) or t.gettext("Untitled")
+        title = _link(label, article.url)
+        details = [clip(article.outlet, _NAME_CHARS), nice_date(article.published, t)]
         tail = "".join(f", {escape(part)}" for part in details if part)
         lines.append(f"{n}. {title}{tail}")
     rest = len(articles) - _SOURCES_SHOWN
     if rest > 0:
-        lines.append(f"… and {rest} more.")
+        more = t.ngettext("… and %(count)d more.", "… and %(count)d more.", rest)
+        lines.append(escape(more % {"count": rest}))
     text = "\n".join(lines)
     while telegram_length(text) > MAX_MESSAGE:  # only with very many very long titles
-        lines = [*lines[:-2], "… and more."]
+        lines = [*lines[:-2], escape(t.gettext("… and more."))]
         text = "\n".join(lines)
     return text
 
 
-def usage_text(example: str | None) -> str:
+def usage_text(example: str | None, t: Translator = ENGLISH_TEXTS) -> str:
     """What to do after ``/ask`` with nothing to ask."""
-    sample = escape(clip(example or "what happened?", 200))
-    return (
-        f"Put your question after the command, e.g. <code>/ask {sample}</code>, "
-        "or send /ask as a reply to a message to look that message up."
+    sample = escape(clip(example or t.gettext("what happened?"), 200))
+    text = t.gettext(
+        "Put your question after the command, e.g. %(example)s, or send /ask as a reply to a "
+        "message to look that message up."
     )
+    return escape(text) % {"example": f"<code>/ask {sample}</code>"}
 
 
-def rate_limited(per_minute: int, retry_after: float) -> str:
+def rate_limited(per_minute: int, retry_after: float, t: Translator = ENGLISH_TEXTS) -> str:
     """The friendly message for someone asking faster than the per-minute limit."""
     seconds = max(1, round(retry_after))
-    return (
-        f"You're asking faster than I can answer: up to {per_minute} questions a minute each. "
-        f"Please try again in {seconds} s."
+    limit = t.ngettext(
+        "You're asking faster than I can answer: up to %(count)d question a minute each.",
+        "You're asking faster than I can answer: up to %(count)d questions a minute each.",
+        per_minute,
     )
+    wait = t.gettext("Please try again in %(seconds)d s.")
+    return escape(f"{limit % {'count': per_minute}} {wait % {'seconds': seconds}}")
 
 
-def unknown_command(command: str) -> str:
+def unknown_command(command: str, t: Translator = ENGLISH_TEXTS) -> str:
     """The reply to a command the bot does not have (private chats only)."""
-    return f"I don't know {escape(clip(command, 40))}. Send /help to see what I can do."
+    text = t.gettext("I don't know %(command)s. Send /help to see what I can do.")
+    return escape(text) % {"command": escape(clip(command, 40))}
 
 
-def reloaded(changed: bool, articles: int, passages: int, build_id: str) -> str:
+def reloaded(
+    changed: bool, articles: int, passages: int, build_id: str, t: Translator = ENGLISH_TEXTS
+) -> str:
     """The admin's answer to /reload."""
-    state = "Now serving" if changed else "Already serving"
-    build = f"<code>{escape(build_id)}</code>"
-    sizes = f"{counted(articles, 'article')}, {counted(passages, 'passage')}"
-    return f"{state} index build {build}: {sizes}."
+    if changed:
+        state = t.gettext("Now serving index build %(build)s: %(articles)s, %(passages)s.")
+    else:
+        state = t.gettext("Already serving index build %(build)s: %(articles)s, %(passages)s.")
+    return escape(state) % {
+        "build": f"<code>{escape(build_id)}</code>",
+        "articles": escape(counted_articles(articles, t)),
+        "passages": escape(counted_passages(passages, t)),
+    }
 
 
-def reload_failed(reason: str) -> str:
+def reload_failed(reason: str, t: Translator = ENGLISH_TEXTS) -> str:
     """The admin's answer when the new index could not be loaded."""
-    return f"Could not load the new index ({escape(clip(reason, 300))}); still serving the old one."
+    text = t.gettext("Could not load the new index (%(reason)s); still serving the old one.")
+    return escape(text) % {"reason": escape(clip(reason, 300))}

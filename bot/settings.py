@@ -133,6 +133,16 @@ class Settings(BaseSettings):
         le=65535,
         validation_alias=AliasChoices("NEWSBOT_WEBHOOK_PORT", "webhook_port"),
     )
+    # --- the record of questions (bot/question_record.py) and the bot's state file ------------
+    state_path: Path = Field(
+        default=Path("var/state.sqlite3"),
+        validation_alias=AliasChoices("NEWSBOT_STATE", "state_path"),
+    )
+    record_days: float = Field(
+        default=30,
+        ge=0,
+        validation_alias=AliasChoices("NEWSBOT_RECORD_DAYS", "record_days"),
+    )
     example_questions: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: list(DEFAULT_EXAMPLES),
         validation_alias=AliasChoices("NEWSBOT_EXAMPLE_QUESTIONS", "example_questions"),

@@ -32,6 +32,8 @@ def bot_settings(tg: FakeTelegram, index_dir: Path, **overrides: Any) -> Setting
         "admin_ids": [ADMIN_ID],
         "reload_interval": 0.2,
         "poll_timeout": TEST_POLL_TIMEOUT,
+        # Beside the index by default; the start_bot fixture gives each test its own file.
+        "state_path": index_dir.parent / "state.sqlite3",
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)

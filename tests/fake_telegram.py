@@ -60,6 +60,7 @@ __all__ = [
     "validate_commands",
     "validate_html",
     "validate_inline_results",
+    "validate_language_code",
     "validate_reply_markup",
 ]
 
@@ -539,6 +540,15 @@ def validate_reply_markup(markup: Any, *, inline_only: bool = False) -> None:
     if markup.get("remove_keyboard") is True or markup.get("force_reply") is True:
         return
     raise bad_request("can't parse reply keyboard markup JSON object")
+
+
+def validate_language_code(params: JSONDict) -> str:
+    """The request's ``language_code``: empty (everyone) or a two-letter ISO 639-1 code in
+    lower case, as setMyCommands/setMyDescription take it (``en-US``, ``RU``, ``rus`` are not)."""
+    language = params.get("language_code") or ""
+    if language and not re.fullmatch(r"[a-z]{2}", str(language)):
+        raise bad_request("invalid language_code")
+    return str(language)
 
 
 def validate_commands(commands: Any) -> list[JSONDict]:
@@ -1389,10 +1399,7 @@ class FakeTelegram:
     @staticmethod
     def _command_key(params: JSONDict) -> tuple[str, str]:
         scope = validate_command_scope(params.get("scope"))
-        language = params.get("language_code") or ""
-        if language and not re.fullmatch(r"[a-z]{2}", str(language)):
-            raise bad_request("invalid language_code")
-        return json.dumps(scope, sort_keys=True), language
+        return json.dumps(scope, sort_keys=True), validate_language_code(params)
 
     def _set_my_commands(self, params: JSONDict) -> bool:
         commands = validate_commands(params.get("commands"))
@@ -1411,14 +1418,15 @@ class FakeTelegram:
             text = params.get(field, "") or ""
             if len(text) > limit:
                 raise bad_request(f"{field.upper()}_INVALID")
-            self.descriptions[(field, params.get("language_code") or "")] = text
+            self.descriptions[(field, validate_language_code(params))] = text
             return True
 
         return handler
 
     def _description_getter(self, field: str) -> Handler:
         def handler(params: JSONDict) -> JSONDict:
-            return {field: self.descriptions.get((field, params.get("language_code") or ""), "")}
+            key = (field, validate_language_code(params))
+            return {field: self.descriptions.get(key, "")}
 
         return handler
 

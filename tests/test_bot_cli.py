@@ -112,6 +112,21 @@ def test_chat_answers_in_the_terminal(
     assert "Try asking" in output and "detained over 7,000 people" in output
 
 
+def test_chat_in_another_language(
+    clean_env: dict[str, str], seed_index: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lines = iter(["How many people have been detained?", "/more", "/quit"])
+    monkeypatch.setattr("builtins.input", lambda prompt="": next(lines))
+    code, output = invoke(["chat", "--index", str(seed_index), "--lang", "ru"], clean_env)
+    assert code == 0
+    assert "Спросите, например:" in output and "Команды: /more" in output
+    assert "detained over 7,000 people" in output  # the quote stays in English
+    assert "14 февр. 2021" in output
+
+    code, output = invoke(["chat", "--index", str(seed_index), "--lang", "xx"], clean_env)
+    assert code == 2 and "--lang 'xx' is not one of en, ru, uk, de, fr" in output
+
+
 async def test_newsbot_run_builds_its_index_answers_and_stops_on_sigterm(
     fake_tg: FakeTelegram, corpus_copy: Path, tmp_path: Path
 ) -> None:

@@ -119,7 +119,8 @@ async def test_shutdown_waits_for_the_worker_off_the_event_loop() -> None:
         async def stop(self) -> None:
             pass
 
-    bot_data = {WATCHER: Watcher(), SERVICES: SimpleNamespace(worker=SlowWorker())}
+    services = SimpleNamespace(worker=SlowWorker(), record=SimpleNamespace(close=lambda: None))
+    bot_data = {WATCHER: Watcher(), SERVICES: services}
     async with loop_ticks() as ticks:
         await _post_shutdown(SimpleNamespace(bot_data=bot_data))  # type: ignore[arg-type]
     assert ticks[0] >= 5

@@ -292,6 +292,26 @@ async def test_set_my_commands_validation(tg: FakeTelegram, bot: telegram.Bot) -
     assert len(await bot.get_my_commands()) == 2
 
 
+async def test_commands_and_descriptions_per_language(tg: FakeTelegram, bot: telegram.Bot) -> None:
+    assert await bot.set_my_commands([("help", "How to ask me")])
+    assert await bot.set_my_commands([("help", "Как задавать вопросы")], language_code="ru")
+    assert tg.commands[(json.dumps({"type": "default"}), "ru")] == [
+        {"command": "help", "description": "Как задавать вопросы"}
+    ]
+    ru = await bot.get_my_commands(language_code="ru")
+    assert [c.description for c in ru] == ["Как задавать вопросы"]
+    assert [c.description for c in await bot.get_my_commands()] == ["How to ask me"]
+    assert await bot.get_my_commands(language_code="de") == ()
+    assert await bot.set_my_description("Ich zitiere die Berichterstattung.", language_code="de")
+    assert tg.descriptions[("description", "de")] == "Ich zitiere die Berichterstattung."
+    for bad in ("en-US", "RU", "rus", "1a"):
+        with raises_bad_request("invalid language_code"):
+            await bot.set_my_commands([("help", "Help")], language_code=bad)
+        with raises_bad_request("invalid language_code"):
+            await bot.set_my_short_description("Short", language_code=bad)
+    assert len(tg.rejected) == 8
+
+
 async def test_answer_inline_query_limits(tg: FakeTelegram, bot: telegram.Bot) -> None:
     alice = tg.user(1, "Alice")
 

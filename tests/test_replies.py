@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from bot import replies
 from bot.replies import ELLIPSIS, MAX_MESSAGE, trim_excerpt, utf16_len
+from bot.translations import translator
 from index.search import Hit, Source
 from index.store import ArticleInfo
 from tests.fake_telegram import parse_html, parse_message_text
@@ -221,3 +222,14 @@ def test_links_only_to_web_addresses() -> None:
     assert not replies.is_web_url("javascript:alert(1)")
     assert not replies.is_web_url("https://localhost/x")
     assert not replies.is_web_url("")
+
+
+@given(st.lists(hits(), min_size=1, max_size=4), st.sampled_from(["en", "ru", "uk", "de", "fr"]))
+@settings(max_examples=40, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+def test_related_answers_say_so_first_and_bold_nothing(hit_list: list[Hit], language: str) -> None:
+    t = translator(language)
+    html_text = replies.answer_page(hit_list, 0, 4, t, related=True)
+    visible = assert_valid(html_text)
+    assert visible.startswith(t.gettext(replies.RELATED))
+    _, entities = parse_html(html_text)
+    assert not [e for e in entities if e["type"] == "bold"]
