@@ -4,7 +4,8 @@ Each ONNX variant is compared with torch in the same run, interleaved, so the ra
 busy machine. Quality is `newsbot eval` on an index built with each backend.
 
 Usage: python bench/backends.py [--onnx NAME=FILE ...] [--build-corpus DIR] [--passages N]
-  --onnx defaults to the onnx-int8 file that `newsbot export-onnx` writes.
+  Always compares torch with the onnx-int8 backend (its packaged weights); each --onnx adds
+  the onnx-int8 backend over another ONNX file of the model (a local export, say).
   --build-corpus: articles to build from (default: the seed copied to N passages).
 """
 
@@ -129,7 +130,10 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
-    embedders = {"torch": Embedder(threads=args.threads)}
+    embedders = {
+        "torch": Embedder(threads=args.threads),
+        "onnx-int8": Embedder(threads=args.threads, backend="onnx-int8"),
+    }
     for spec in args.onnx or []:
         name, file = spec.split("=", 1)
         embedders[name] = Embedder(threads=args.threads, backend="onnx-int8", onnx_file=Path(file))
