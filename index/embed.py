@@ -266,6 +266,8 @@ class _OnnxRunner:
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
+        # Idle pool threads would spin on the cores that torch, faiss and the bot share.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(str(folder))
             self._session = ort.InferenceSession(
