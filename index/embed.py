@@ -38,8 +38,12 @@ DEFAULT_BACKEND: Backend = "torch"
 
 
 def configure_threads(threads: int) -> None:
-    """Pin torch's and faiss's OpenMP pools to ``threads`` so they do not fight for the cores."""
+    """Pin torch's and faiss's OpenMP pools to ``threads`` so they do not fight for the cores
+    (onnxruntime's pool is sized by the ONNX runner itself)."""
     os.environ.setdefault("OMP_NUM_THREADS", str(threads))
+    # Waiting OpenMP threads sleep instead of spinning: on a loaded 2-core machine spinning
+    # made a 2-thread question encode take ~2 s instead of ~40 ms (docs/benchmarks.md).
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     import faiss
     import torch
