@@ -52,6 +52,8 @@ def test_onnx_backend_gives_unit_vectors_and_word_pieces_aligned_with_offsets(
         assert float(enc.vector @ ref.vector) > 0.99
         same_piece = (enc.tokens.astype(np.float32) * ref.tokens.astype(np.float32)).sum(axis=1)
         assert same_piece.min() > 0.98
+    # NEWSBOT_THREADS sizes onnxruntime's pool as it does torch's.
+    assert onnx_embedder._runner._session.get_session_options().intra_op_num_threads == 1
     pooled = onnx_embedder.encode(TEXTS)
     assert np.allclose(pooled, np.stack([e.vector for e in encoded]), atol=1e-5)
 
