@@ -210,7 +210,7 @@ def sources(
 ) -> None:
     """List the indexed articles, newest first."""
     settings = load_settings(index_dir=index)
-    data = load_index(settings.index_dir, settings.model)
+    data = load_index(settings.index_dir, settings.model_identity())
     articles = newest_first(data)
     if as_json:
         rows = [a.__dict__ for a in articles]

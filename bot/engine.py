@@ -12,7 +12,7 @@ from index.live import LiveSearcher
 
 def load_embedder(settings: Settings) -> Embedder:
     """The configured embedding model, loaded with the configured thread count."""
-    return Embedder(settings.model, threads=settings.threads)
+    return Embedder(settings.model, threads=settings.threads, backend=settings.backend)
 
 
 def open_searcher(settings: Settings, embedder: Embedder | None = None) -> LiveSearcher:
@@ -36,7 +36,7 @@ def run_build(
         corpus_dir or settings.corpus_dir,
         index_dir or settings.index_dir,
         lambda: embedder or load_embedder(settings),
-        settings.model,
+        settings.model_identity(),
         full=full,
         progress=progress,
         max_article_bytes=settings.max_article_bytes,

@@ -9,7 +9,7 @@ from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from index.articles import MAX_ARTICLE_BYTES
-from index.embed import DEFAULT_MODEL
+from index.embed import DEFAULT_BACKEND, DEFAULT_MODEL, Backend, model_identity
 from index.search import SearchOptions
 from newsbot.ingest.limits import DEFAULT_TIMEOUT, MAX_FEED_ENTRIES
 
@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     )
     model: str = Field(
         default=DEFAULT_MODEL, validation_alias=AliasChoices("NEWSBOT_MODEL", "model")
+    )
+    backend: Backend = Field(
+        default=DEFAULT_BACKEND, validation_alias=AliasChoices("NEWSBOT_BACKEND", "backend")
     )
     threads: int = Field(
         default=2, ge=1, validation_alias=AliasChoices("NEWSBOT_THREADS", "threads")
@@ -168,6 +171,10 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [part.strip() for part in value.split("|") if part.strip()]
         return value
+
+    def model_identity(self) -> str:
+        """The model as an index records it: name and backend."""
+        return model_identity(self.model, self.backend)
 
     def search_options(self) -> SearchOptions:
         """Search options as configured."""
