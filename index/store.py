@@ -264,8 +264,7 @@ def read_manifest(build: Path) -> dict:
     version = manifest.get("format_version") if isinstance(manifest, dict) else None
     if isinstance(version, int) and version < FORMAT_VERSION:
         raise IndexNotReady(
-            f"the index in {build} has an older format ({version}), rebuild needed: "
-            f"{_REBUILD_HINT}"
+            f"the index in {build} has an older format ({version}), rebuild needed: {_REBUILD_HINT}"
         )
     if version != FORMAT_VERSION:
         raise IndexNotReady(
@@ -371,10 +370,9 @@ class PassageTableWriter:
             self._section_spans[passage.section] = section
         spans = np.asarray(passage.sentences, dtype=np.int32).reshape(-1, 2)
         sentences = self._sentences.append(spans)
-        self._rows.append(
-            (stored.id, article, passage.paragraph, passage.part, passage.start, passage.end)
-            + (stored.tok_start, stored.tok_end, *text, *section, *sentences)
-        )
+        place = (passage.paragraph, passage.part, passage.start, passage.end)
+        words = (stored.tok_start, stored.tok_end)
+        self._rows.append((stored.id, article, *place, *words, *text, *section, *sentences))
 
     def close(self) -> dict[str, dict]:
         """Finish the table; return its columns' descriptions."""

@@ -129,7 +129,8 @@ def test_missing_damaged_and_foreign_indexes_say_run_build(
     assert len(load_index(copy).passages) == 5
     with (target / "tokens").open("r+b") as handle:
         handle.truncate(100)
-    with pytest.raises(IndexNotReady, match=r"damaged \(tokens holds 100 bytes.*: run `newsbot build`"):
+    damaged = r"damaged \(tokens holds 100 bytes.*: run `newsbot build`"
+    with pytest.raises(IndexNotReady, match=damaged):
         load_index(copy)
 
 

@@ -124,9 +124,7 @@ def test_ann_recall_at_10_on_a_synthetic_set(tmp_path: Path) -> None:
     exact = DenseIndex(vectors)
     queries = vectors[rng.choice(len(vectors), 200, replace=False)]
     queries = queries + 0.05 * rng.standard_normal(queries.shape).astype(np.float32)
-    recall = np.mean(
-        [len(set(exact.search(q, 10)) & set(ann.search(q, 10))) / 10 for q in queries]
-    )
+    recall = np.mean([len(set(exact.search(q, 10)) & set(ann.search(q, 10))) / 10 for q in queries])
     assert isinstance(ann.ann, faiss.IndexHNSWSQ)
     assert recall >= 0.95
 
