@@ -15,7 +15,7 @@ import faiss
 import numpy as np
 
 ANN_FILE = "dense.hnsw"
-DEFAULT_ANN_FROM = 50_000
+DEFAULT_ANN_FROM = 20_000
 HNSW_M = 32
 EF_CONSTRUCTION = 80
 EF_SEARCH = 128
