@@ -43,7 +43,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.columns import ColumnWriter, open_column, write_column
+from index.columns import ColumnWriter, open_column
 from index.dense import DenseIndex
 from index.errors import IndexNotReady, NewsbotError
 from index.lexical import LexicalScorer
@@ -355,9 +355,8 @@ class PassageTableWriter:
         self._texts = ColumnWriter(folder / "texts", "u1")
         self._sections = ColumnWriter(folder / "sections", "u1")
         self._sentences = ColumnWriter(folder / "sentences", "<i4", (2,))
+        self._rows = ColumnWriter(folder / "passages", "<i8", (len(_ROW),))
         self._section_spans: dict[str, tuple[int, int]] = {}
-        self._rows: list[tuple[int, ...]] = []
-        self._folder = folder
 
     def append(self, stored: StoredPassage, article: int) -> None:
         """Add ``stored`` (of the article at position ``article``) as the next row."""
@@ -372,20 +371,20 @@ class PassageTableWriter:
         sentences = self._sentences.append(spans)
         place = (passage.paragraph, passage.part, passage.start, passage.end)
         words = (stored.tok_start, stored.tok_end)
-        self._rows.append((stored.id, article, *place, *words, *text, *section, *sentences))
+        row = (stored.id, article, *place, *words, *text, *section, *sentences)
+        self._rows.append(np.asarray([row], dtype=np.int64))
 
     def close(self) -> dict[str, dict]:
         """Finish the table; return its columns' descriptions."""
-        rows = np.asarray(self._rows, dtype=np.int64).reshape(-1, len(_ROW))
         return {
-            "passages": write_column(self._folder / "passages", rows),
+            "passages": self._rows.close(),
             "texts": self._texts.close(),
             "sections": self._sections.close(),
             "sentences": self._sentences.close(),
         }
 
     def abandon(self) -> None:
-        for writer in (self._texts, self._sections, self._sentences):
+        for writer in (self._rows, self._texts, self._sections, self._sentences):
             writer.abandon()
 
 
