@@ -115,12 +115,12 @@ def build_index(
 
 
 def _previous(index_dir: Path, model_name: str) -> IndexData | None:
-    if current_build(index_dir) is None:
-        return None
     try:
+        if current_build(index_dir) is None:
+            return None
         return load_index(index_dir, model=model_name)
     except IndexNotReady:
-        return None  # a damaged, foreign or older index is rebuilt from scratch
+        return None  # a damaged, foreign or older index, or a broken link: rebuilt from scratch
 
 
 def _kept(previous: IndexData | None, articles: list[Article]) -> set[str]:

@@ -189,8 +189,8 @@ class IndexWriteError(NewsbotError):
 def current_build(index_dir: Path) -> Path | None:
     """The folder of the live build, or None when there is none yet.
 
-    Raises ``IndexNotReady`` when the ``current`` link is broken in a way a rebuild cannot
-    mend by itself (a link that points to itself, say).
+    Raises ``IndexNotReady`` when the ``current`` link cannot be followed (a link that points
+    to itself, say); a build replaces such a link.
     """
     link = index_dir / "current"
     if not link.is_symlink() and not link.exists():
@@ -201,8 +201,7 @@ def current_build(index_dir: Path) -> Path | None:
         return None
     except (OSError, RuntimeError) as exc:
         raise IndexNotReady(
-            f"the index link {link} cannot be followed ({_reason(exc)}): "
-            f"remove it and {_REBUILD_HINT}"
+            f"the index link {link} cannot be followed ({_reason(exc)}): {_REBUILD_HINT}"
         ) from exc
     return target if target.is_dir() else None
 

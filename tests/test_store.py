@@ -201,6 +201,16 @@ def test_current_link_to_itself_is_one_line(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr and result.stderr.strip().count("\n") == 0
 
 
+def test_build_replaces_a_current_link_to_itself(
+    tmp_path: Path, corpus_copy: Path, embedder: Embedder
+) -> None:
+    index = tmp_path / "index"
+    index.mkdir()
+    os.symlink("current", index / "current")
+    report = build_index(corpus_copy, index, lambda: embedder, embedder.name)
+    assert report.embedded == 5 and len(load_index(index).passages) == 5
+
+
 def _disk_full(*args, **kwargs):
     raise OSError(errno.ENOSPC, "No space left on device")
 
