@@ -46,7 +46,7 @@ class DenseIndex:
     def __init__(
         self, vectors: np.ndarray, ann: faiss.Index | None = None, ef_search: int = EF_SEARCH
     ) -> None:
-        self.vectors = vectors
+        self.vectors = np.asarray(vectors)  # a plain view of the mapping, not a copy
         self.ann = ann
         self.ef_search = ef_search
 

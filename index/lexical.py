@@ -128,7 +128,10 @@ class LexicalScorer:
         if count and (folder / _BM25).is_dir():
             self._bm25 = bm25s.BM25.load(str(folder / _BM25), mmap=True, show_progress=False)
         self._hasher = _hasher()
-        self._chars = {name: open_column(folder / name, columns[name]) for name in CHAR_COLUMNS}
+        # Plain views of the mappings: slicing an np.memmap costs far more Python time.
+        self._chars = {
+            name: np.asarray(open_column(folder / name, columns[name])) for name in CHAR_COLUMNS
+        }
 
     def bm25(self, question: str) -> np.ndarray:
         """BM25 score of each passage for ``question`` (zeros when no word is shared).
