@@ -1,8 +1,13 @@
-"""Building the index from the corpus, incrementally.
+"""Building the index from the corpus, incrementally and streaming.
 
 Only articles that are new or whose file changed are split and embedded; the passages, vectors
-and word-piece vectors of unchanged articles are carried over from the live build, and removed
-articles simply are not. The model is loaded only when something needs embedding.
+and word-piece vectors of unchanged articles are copied from the live build's mapped files, and
+removed articles simply are not. The model is loaded only when something needs embedding.
+
+Everything big is written to the staging folder as it is produced (word-piece vectors chunk by
+chunk, pooled vectors row by row into a preallocated file), so the build's memory does not grow
+with the corpus's word-piece vectors. BM25, the character n-gram weights and the MaxSim IDF are
+fitted here, once, so that loading the index fits nothing.
 """
 
 from __future__ import annotations
@@ -16,17 +21,27 @@ from pathlib import Path
 import numpy as np
 
 from index.articles import MAX_ARTICLE_BYTES, Article, load_corpus
+from index.columns import ColumnWriter, RowFileWriter, file_digest, open_column, write_column
+from index.dense import ANN_FILE, DEFAULT_ANN_FROM, write_ann
 from index.embed import Embedder
 from index.errors import CorpusError, IndexNotReady
+from index.lexical import write_lexical
+from index.matching import DocumentFrequency, quantize
 from index.passages import Passage, split_article
+from index.search import scripts_of
 from index.store import (
+    TOKEN_COLUMNS,
     ArticleInfo,
     IndexData,
+    PassageTableWriter,
     StoredPassage,
     build_lock,
     current_build,
     load_index,
-    save_index,
+    new_build,
+    remove_stale_staging,
+    write_articles,
+    write_manifest,
 )
 
 Progress = Callable[[int, int], None]
@@ -49,15 +64,15 @@ class BuildReport:
 
 
 @dataclass
-class _Piece:
-    """One passage on its way into the new build, with its vectors."""
+class _Slot:
+    """One passage of the new build: where it comes from, and where its word pieces went."""
 
+    article: int
     passage: Passage
-    vector: np.ndarray
-    tokens: np.ndarray
-    token_ids: np.ndarray
-    token_offsets: np.ndarray
+    old_row: int = -1
     id: int = -1
+    tok_start: int = 0
+    tok_end: int = 0
 
 
 def build_index(
@@ -69,74 +84,55 @@ def build_index(
     max_tokens: int = 128,
     progress: Progress | None = None,
     max_article_bytes: int = MAX_ARTICLE_BYTES,
+    ann_from: int = DEFAULT_ANN_FROM,
 ) -> BuildReport:
     """Bring the index in ``index_dir`` up to date with ``corpus_dir``.
 
     A malformed article raises ``CorpusError`` before anything is written, so the live index
-    stays as it was. With ``full``, every article is embedded again.
+    stays as it was; so does a full disk (``IndexWriteError``). With ``full``, every article is
+    embedded again. From ``ann_from`` passages on, dense search uses an HNSW graph.
     """
     started = time.perf_counter()
     articles = load_corpus(corpus_dir, max_article_bytes)
     if not articles:
         raise CorpusError(f"no articles in {corpus_dir}: add .md or .txt files (newsbot add)")
     with build_lock(index_dir):
+        remove_stale_staging(index_dir)
         previous = None if full else _previous(index_dir, model_name)
-        reusable = _reusable(previous, articles)
-        fresh = [a for a in articles if a.doc_id not in reusable]
+        kept = _kept(previous, articles)
+        fresh = [a for a in articles if a.doc_id not in kept]
         removed = _removed_count(previous, articles)
         if previous is not None and not fresh and not removed:
             # Same file hashes as the live build: there is nothing to write.
-            return _report(articles, previous, started)
+            return _report(articles, len(previous.passages), 0, 0, started, changed=False)
         embedder = load_embedder() if fresh else None
-        new_pieces = _embed_articles(fresh, embedder, max_tokens, progress) if embedder else {}
-        pieces = {**reusable, **new_pieces}
-        data = _assemble(articles, pieces, previous, model_name, _dimension(embedder, previous))
-        save_index(index_dir, data)
-    embedded = sum(len(v) for v in new_pieces.values())
-    return BuildReport(
-        articles=len(articles),
-        passages=len(data.passages),
-        embedded=embedded,
-        reused=len(data.passages) - embedded,
-        removed_articles=removed,
-        seconds=time.perf_counter() - started,
-        changed=True,
-    )
+        slots = _plan(articles, kept, previous, embedder, max_tokens)
+        with new_build(index_dir) as (folder, name):
+            writer = _BuildWriter(folder, slots, previous, _dimension(embedder, previous))
+            writer.write(embedder, progress)
+            writer.finish(name, articles, model_name, ann_from)
+    embedded = sum(1 for s in slots if s.old_row < 0)
+    return _report(articles, len(slots), embedded, removed, started, changed=True)
 
 
 def _previous(index_dir: Path, model_name: str) -> IndexData | None:
-    if current_build(index_dir) is None:
-        return None
     try:
+        if current_build(index_dir) is None:
+            return None
         return load_index(index_dir, model=model_name)
     except IndexNotReady:
-        return None  # a damaged or foreign index is rebuilt from scratch
+        return None  # a damaged, foreign or older index, or a broken link: rebuilt from scratch
 
 
-def _reusable(previous: IndexData | None, articles: list[Article]) -> dict[str, list[_Piece]]:
+def _kept(previous: IndexData | None, articles: list[Article]) -> set[str]:
     if previous is None:
-        return {}
+        return set()
     wanted = {a.doc_id: a.content_hash for a in articles}
-    kept = {
+    return {
         doc_id
         for doc_id, info in previous.articles.items()
         if wanted.get(doc_id) == info.content_hash
     }
-    pieces: dict[str, list[_Piece]] = {doc_id: [] for doc_id in kept}
-    for row, stored in enumerate(previous.passages):
-        if stored.passage.doc_id in kept:
-            span = slice(stored.tok_start, stored.tok_end)
-            pieces[stored.passage.doc_id].append(
-                _Piece(
-                    passage=stored.passage,
-                    vector=previous.vectors[row],
-                    tokens=previous.tokens[span],
-                    token_ids=previous.token_ids[span],
-                    token_offsets=previous.token_offsets[span],
-                    id=stored.id,
-                )
-            )
-    return pieces
 
 
 def _removed_count(previous: IndexData | None, articles: list[Article]) -> int:
@@ -145,80 +141,171 @@ def _removed_count(previous: IndexData | None, articles: list[Article]) -> int:
     return len(set(previous.articles) - {a.doc_id for a in articles})
 
 
-def _embed_articles(
-    articles: list[Article], embedder: Embedder, max_tokens: int, progress: Progress | None
-) -> dict[str, list[_Piece]]:
-    passages = [p for a in articles for p in split_article(a, embedder.count_tokens, max_tokens)]
-    # Batches of similar length waste less work on padding; _assemble restores reading order.
-    passages.sort(key=lambda p: len(p.text))
-    pieces: dict[str, list[_Piece]] = {a.doc_id: [] for a in articles}
-    done = 0
-    if progress:
-        progress(0, len(passages))
-    for chunk_start in range(0, len(passages), _EMBED_CHUNK):
-        chunk = passages[chunk_start : chunk_start + _EMBED_CHUNK]
-        for passage, enc in zip(
-            chunk,
-            embedder.encode_tokens([p.text for p in chunk], batch_size=_EMBED_CHUNK),
-            strict=True,
-        ):
-            pieces[passage.doc_id].append(
-                _Piece(passage, enc.vector, enc.tokens, enc.token_ids, enc.offsets)
-            )
-        done += len(chunk)
-        if progress:
-            progress(done, len(passages))
-    return pieces
-
-
-def _assemble(
+def _plan(
     articles: list[Article],
-    pieces: dict[str, list[_Piece]],
+    kept: set[str],
     previous: IndexData | None,
-    model_name: str,
-    dimension: int,
-) -> IndexData:
-    next_id = int(previous.manifest.get("next_id", 0)) if previous else 0
-    stored: list[StoredPassage] = []
-    ordered: list[_Piece] = []
-    position = 0
-    for article in articles:
-        for piece in sorted(pieces[article.doc_id], key=_reading_order):
-            if piece.id < 0:
-                piece.id, next_id = next_id, next_id + 1
-            count = len(piece.token_ids)
-            stored.append(StoredPassage(piece.id, piece.passage, position, position + count))
-            ordered.append(piece)
-            position += count
-    infos = {a.doc_id: _info(a, len(pieces[a.doc_id])) for a in articles}
-    manifest = {
-        "model": model_name,
-        "dimension": dimension,
-        "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "next_id": next_id,
-        "counts": {"articles": len(articles), "passages": len(stored), "tokens": position},
-        "articles": {a.doc_id: a.content_hash for a in articles},
-    }
-    return IndexData(
-        manifest=manifest,
-        articles=infos,
-        passages=stored,
-        vectors=_stack([p.vector for p in ordered], (0, dimension), np.float32),
-        tokens=_stack([p.tokens for p in ordered], (0, dimension), np.float16, rows=True),
-        token_ids=_stack([p.token_ids for p in ordered], (0,), np.int32, rows=True),
-        token_offsets=_stack([p.token_offsets for p in ordered], (0, 2), np.int32, rows=True),
-    )
+    embedder: Embedder | None,
+    max_tokens: int,
+) -> list[_Slot]:
+    """The new build's passages in reading order: kept ones by their old row, others split."""
+    old_rows: dict[str, np.ndarray] = {}
+    if previous is not None and kept:
+        positions = {doc_id: n for n, doc_id in enumerate(previous.articles)}
+        by_article = np.asarray(previous.passages.articles)
+        for doc_id in kept:
+            old_rows[doc_id] = np.flatnonzero(by_article == positions[doc_id])
+    slots: list[_Slot] = []
+    for number, article in enumerate(articles):
+        if article.doc_id in kept:
+            assert previous is not None
+            for row in old_rows[article.doc_id]:
+                stored = previous.passages[int(row)]
+                slots.append(_Slot(number, stored.passage, int(row), stored.id))
+        else:
+            assert embedder is not None
+            for passage in split_article(article, embedder.count_tokens, max_tokens):
+                slots.append(_Slot(number, passage))
+    return slots
 
 
-def _reading_order(piece: _Piece) -> tuple[int, int]:
-    return piece.passage.paragraph, piece.passage.part
+class _BuildWriter:
+    """Writes one build's files into its staging folder, streaming the big arrays."""
 
+    def __init__(
+        self, folder: Path, slots: list[_Slot], previous: IndexData | None, dimension: int
+    ) -> None:
+        self.folder = folder
+        self.slots = slots
+        self.previous = previous
+        self.dimension = dimension
+        self.columns: dict[str, dict] = {}
+        self.files: dict[str, dict] = {}
+        self.frequency = DocumentFrequency()
 
-def _stack(parts: list[np.ndarray], empty: tuple, dtype: type, rows: bool = False) -> np.ndarray:
-    if not parts:
-        return np.zeros(empty, dtype=dtype)
-    joined = np.concatenate(parts) if rows else np.vstack(parts)
-    return joined.astype(dtype, copy=False)
+    def write(self, embedder: Embedder | None, progress: Progress | None) -> None:
+        """Write the pooled and word-piece vectors: kept passages copied, new ones embedded."""
+        vectors = RowFileWriter(self.folder / "vectors", len(self.slots), self.dimension)
+        tokens = {
+            "tokens": ColumnWriter(self.folder / "tokens", "i1", (self.dimension,)),
+            "token_scales": ColumnWriter(self.folder / "token_scales", "<f4"),
+            "token_ids": ColumnWriter(self.folder / "token_ids", "<i4"),
+            "token_offsets": ColumnWriter(self.folder / "token_offsets", "<i4", (2,)),
+        }
+        try:
+            self._copy_kept(vectors, tokens)
+            if embedder is not None:
+                self._embed_new(embedder, vectors, tokens, progress)
+        except BaseException:
+            vectors.abandon()
+            for writer in tokens.values():
+                writer.abandon()
+            raise
+        self.columns["vectors"] = vectors.close()
+        self.columns.update({name: writer.close() for name, writer in tokens.items()})
+
+    def _copy_kept(self, vectors: RowFileWriter, tokens: dict[str, ColumnWriter]) -> None:
+        previous = self.previous
+        if previous is None:
+            return
+        spans = previous.passages.token_spans
+        for row, slot in enumerate(self.slots):
+            if slot.old_row < 0:
+                continue
+            start, end = (int(v) for v in spans[slot.old_row])
+            vectors.write(row, previous.vectors[slot.old_row])
+            parts = {name: getattr(previous, name)[start:end] for name in TOKEN_COLUMNS}
+            self._append_tokens(slot, tokens, parts)
+
+    def _embed_new(
+        self,
+        embedder: Embedder,
+        vectors: RowFileWriter,
+        tokens: dict[str, ColumnWriter],
+        progress: Progress | None,
+    ) -> None:
+        new = [row for row, slot in enumerate(self.slots) if slot.old_row < 0]
+        # Batches of similar length waste less work on padding; rows keep reading order.
+        new.sort(key=lambda row: len(self.slots[row].passage.text))
+        if progress:
+            progress(0, len(new))
+        for chunk_start in range(0, len(new), _EMBED_CHUNK):
+            chunk = new[chunk_start : chunk_start + _EMBED_CHUNK]
+            texts = [self.slots[row].passage.text for row in chunk]
+            encoded = embedder.encode_tokens(texts, batch_size=_EMBED_CHUNK)
+            for row, enc in zip(chunk, encoded, strict=True):
+                vectors.write(row, enc.vector)
+                codes, scales = quantize(enc.tokens)
+                parts = {
+                    "tokens": codes,
+                    "token_scales": scales,
+                    "token_ids": enc.token_ids,
+                    "token_offsets": enc.offsets,
+                }
+                self._append_tokens(self.slots[row], tokens, parts)
+            if progress:
+                progress(chunk_start + len(chunk), len(new))
+
+    def _append_tokens(
+        self, slot: _Slot, tokens: dict[str, ColumnWriter], parts: dict[str, np.ndarray]
+    ) -> None:
+        for name, writer in tokens.items():
+            slot.tok_start, slot.tok_end = writer.append(parts[name])
+        self.frequency.add(np.asarray(parts["token_ids"]))
+
+    def finish(self, name: str, articles: list[Article], model_name: str, ann_from: int) -> None:
+        """Write the passage table, articles, lexical indexes, dense graph and manifest."""
+        next_id = int(self.previous.manifest.get("next_id", 0)) if self.previous else 0
+        table = PassageTableWriter(self.folder)
+        texts: list[str] = []
+        letters: set[str] = set()
+        counts = [0] * len(articles)
+        try:
+            for slot in self.slots:
+                if slot.id < 0:
+                    slot.id, next_id = next_id, next_id + 1
+                stored = StoredPassage(slot.id, slot.passage, slot.tok_start, slot.tok_end)
+                table.append(stored, slot.article)
+                texts.append(slot.passage.text)
+                letters.update(slot.passage.text)
+                counts[slot.article] += 1
+        except BaseException:
+            table.abandon()
+            raise
+        self.columns.update(table.close())
+        write_articles(self.folder, [_info(a, n) for a, n in zip(articles, counts, strict=True)])
+        self.files["articles.json"] = file_digest(self.folder / "articles.json")
+        idf = self.frequency.idf()
+        self.columns["token_idf"] = write_column(self.folder / "token_idf", idf)
+        lexical_columns, lexical_files = write_lexical(self.folder, texts)
+        self.columns.update(lexical_columns)
+        self.files.update(lexical_files)
+        dense = {"kind": "flat"}
+        if len(self.slots) >= ann_from:
+            vectors = open_column(self.folder / "vectors", self.columns["vectors"])
+            dense = write_ann(self.folder / ANN_FILE, vectors)
+            self.files[ANN_FILE] = file_digest(self.folder / ANN_FILE)
+        write_manifest(
+            self.folder,
+            {
+                "build_id": name,
+                "model": model_name,
+                "dimension": self.dimension,
+                "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                "next_id": next_id,
+                "counts": {
+                    "articles": len(articles),
+                    "passages": len(self.slots),
+                    "tokens": int(self.columns["tokens"]["shape"][0]),
+                },
+                "articles": {a.doc_id: a.content_hash for a in articles},
+                "scripts": scripts_of(letters),
+                "tokens": "int8, one float32 scale per word piece",
+                "dense": dense,
+                "columns": self.columns,
+                "files": self.files,
+            },
+        )
 
 
 def _dimension(embedder: Embedder | None, previous: IndexData | None) -> int:
@@ -242,13 +329,20 @@ def _info(article: Article, passages: int) -> ArticleInfo:
     )
 
 
-def _report(articles: list[Article], previous: IndexData, started: float) -> BuildReport:
+def _report(
+    articles: list[Article],
+    passages: int,
+    embedded: int,
+    removed: int,
+    started: float,
+    changed: bool,
+) -> BuildReport:
     return BuildReport(
         articles=len(articles),
-        passages=len(previous.passages),
-        embedded=0,
-        reused=len(previous.passages),
-        removed_articles=0,
+        passages=passages,
+        embedded=embedded,
+        reused=passages - embedded,
+        removed_articles=removed,
         seconds=time.perf_counter() - started,
-        changed=False,
+        changed=changed,
     )

@@ -1,50 +1,183 @@
-"""Lexical scoring: BM25 over stemmed words, and character n-grams for typos and word forms."""
+"""Lexical scoring: BM25 over stemmed words, and character n-grams for typos and word forms.
+
+Both are fitted when the index is built and stored in the build folder, so loading fits
+nothing. BM25 (bm25s) is saved with its vocabulary and read back memory-mapped. Character
+3-5-grams are hashed (no vocabulary to hold), weighted by TF-IDF with sublinear term
+frequency and compared by cosine, as scikit-learn's ``TfidfVectorizer`` does; each passage's
+n-gram counts are stored as CSR rows, so a question reads only its candidates' rows.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
 
 import bm25s
 import numpy as np
 import Stemmer
-from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.feature_extraction.text import HashingVectorizer
+
+from index.columns import ColumnWriter, file_digest, open_column, write_column
+
+N_FEATURES = 1 << 20
+_CHUNK = 2048
+_BM25 = "bm25"
+CHAR_COLUMNS = ("chars_indptr", "chars_indices", "chars_counts", "chars_norms", "chars_idf")
+
+
+def _hasher() -> HashingVectorizer:
+    return HashingVectorizer(
+        analyzer="char_wb",
+        ngram_range=(3, 5),
+        lowercase=True,
+        n_features=N_FEATURES,
+        alternate_sign=False,
+        norm=None,
+        dtype=np.float32,
+    )
+
+
+def _stemmer() -> Stemmer.Stemmer:
+    return Stemmer.Stemmer("english")
+
+
+def write_lexical(folder: Path, texts: Sequence[str]) -> tuple[dict, dict]:
+    """Fit BM25 and the character n-gram weights on ``texts``; write them under ``folder``.
+
+    Returns the manifest's descriptions: (columns, other files), by path relative to ``folder``.
+    """
+    files: dict[str, dict] = {}
+    if texts:
+        tokens = bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer(), show_progress=False)
+        model = bm25s.BM25()
+        model.index(tokens, show_progress=False)
+        model.save(str(folder / _BM25), show_progress=False)
+        for path in sorted((folder / _BM25).iterdir()):
+            files[f"{_BM25}/{path.name}"] = file_digest(path)
+    return _write_chars(folder, texts), files
+
+
+def _write_chars(folder: Path, texts: Sequence[str]) -> dict:
+    hasher = _hasher()
+    document_frequency = np.zeros(N_FEATURES, dtype=np.int64)
+    indices = ColumnWriter(folder / "chars_indices", "<i4")
+    counts = ColumnWriter(folder / "chars_counts", "u1")
+    indptr = np.zeros(len(texts) + 1, dtype=np.int64)
+    try:
+        for start in range(0, len(texts), _CHUNK):
+            matrix = hasher.transform(texts[start : start + _CHUNK])
+            matrix.sum_duplicates()
+            document_frequency += np.bincount(matrix.indices, minlength=N_FEATURES)
+            offset = indices.rows
+            indices.append(matrix.indices)
+            counts.append(np.minimum(matrix.data, 255))
+            indptr[start + 1 : start + 1 + matrix.shape[0]] = matrix.indptr[1:] + offset
+    except BaseException:
+        indices.abandon()
+        counts.abandon()
+        raise
+    columns = {"chars_indices": indices.close(), "chars_counts": counts.close()}
+    idf = (np.log((1 + len(texts)) / (1 + document_frequency)) + 1).astype(np.float32)
+    columns["chars_idf"] = write_column(folder / "chars_idf", idf)
+    columns["chars_indptr"] = write_column(folder / "chars_indptr", indptr)
+    norms = _row_norms(
+        indptr,
+        open_column(folder / "chars_indices", columns["chars_indices"]),
+        open_column(folder / "chars_counts", columns["chars_counts"]),
+        idf,
+    )
+    columns["chars_norms"] = write_column(folder / "chars_norms", norms)
+    return columns
+
+
+def _row_norms(
+    indptr: np.ndarray, indices: np.ndarray, counts: np.ndarray, idf: np.ndarray
+) -> np.ndarray:
+    """L2 norm of each stored row's TF-IDF weights, read back in chunks."""
+    rows = len(indptr) - 1
+    norms = np.zeros(rows, dtype=np.float32)
+    for start in range(0, rows, _CHUNK):
+        end = min(rows, start + _CHUNK)
+        lo, hi = int(indptr[start]), int(indptr[end])
+        weights = _tf(counts[lo:hi]) * idf[indices[lo:hi]]
+        norms[start:end] = np.sqrt(_segment_sums(weights**2, indptr[start : end + 1] - lo))
+    return norms
+
+
+def _tf(counts: np.ndarray) -> np.ndarray:
+    return 1 + np.log(counts.astype(np.float32))
+
+
+def _segment_sums(values: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+    """Sum of ``values`` within each [bounds[i], bounds[i+1]) segment (0 for empty ones)."""
+    sums = np.concatenate([[0.0], np.cumsum(values, dtype=np.float64)])
+    return (sums[bounds[1:]] - sums[bounds[:-1]]).astype(np.float32)
 
 
 class LexicalScorer:
-    """Scores a question against every passage, two ways.
+    """Scores a question against the stored passages, two ways.
 
     ``bm25`` rewards shared (stemmed) words; ``chars`` is the cosine of character 3-5-gram
     TF-IDF vectors, which still matches "navalney" to "Navalny" and "phones" to "cellphone".
     """
 
-    def __init__(self, texts: list[str]) -> None:
-        self._stemmer = Stemmer.Stemmer("english")
-        self._count = len(texts)
-        self._bm25 = bm25s.BM25()
-        if texts:
-            tokens = bm25s.tokenize(
-                texts, stopwords="en", stemmer=self._stemmer, show_progress=False
-            )
-            self._bm25.index(tokens, show_progress=False)
-            self._vocab = tokens.vocab
-        else:
-            self._vocab = {}
-        self._chars = TfidfVectorizer(
-            analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, lowercase=True
-        )
-        self._char_matrix = self._chars.fit_transform(texts) if texts else None
+    def __init__(self, folder: Path, columns: dict, count: int) -> None:
+        self._count = count
+        self._stemmer = _stemmer()
+        self._bm25: bm25s.BM25 | None = None
+        if count and (folder / _BM25).is_dir():
+            self._bm25 = bm25s.BM25.load(str(folder / _BM25), mmap=True, show_progress=False)
+        self._hasher = _hasher()
+        # Plain views of the mappings: slicing an np.memmap costs far more Python time.
+        self._chars = {
+            name: np.asarray(open_column(folder / name, columns[name])) for name in CHAR_COLUMNS
+        }
 
     def bm25(self, question: str) -> np.ndarray:
-        """BM25 score of each passage for ``question`` (zeros when no word is shared)."""
+        """BM25 score of each passage for ``question`` (zeros when no word is shared).
+
+        The cost is that of the question words' posting lists, not of scoring every passage.
+        """
+        if self._bm25 is None:
+            return np.zeros(self._count, dtype=np.float32)
         words = bm25s.tokenize(
             [question], stopwords="en", stemmer=self._stemmer, show_progress=False, return_ids=False
         )[0]
-        known = [w for w in words if w in self._vocab]
-        if not known or not self._count:
+        known = [w for w in words if w in self._bm25.vocab_dict]
+        if not known:
             return np.zeros(self._count, dtype=np.float32)
         return np.asarray(self._bm25.get_scores(known), dtype=np.float32)
 
-    def chars(self, question: str) -> np.ndarray:
-        """Character n-gram cosine of each passage with ``question``."""
-        if self._char_matrix is None:
-            return np.zeros(0, dtype=np.float32)
-        query = self._chars.transform([question])
-        return np.asarray((self._char_matrix @ query.T).toarray().ravel(), dtype=np.float32)
+    def chars(self, question: str, rows: Sequence[int]) -> np.ndarray:
+        """Character n-gram cosine of ``question`` with each passage in ``rows``."""
+        out = np.zeros(len(rows), dtype=np.float32)
+        query = self._hasher.transform([question])
+        query.sum_duplicates()
+        if not len(rows) or not query.nnz:
+            return out
+        idf = self._chars["chars_idf"]
+        query_ids = query.indices  # sorted by sum_duplicates
+        query_weights = _tf(query.data) * idf[query_ids]
+        query_weights /= float(np.linalg.norm(query_weights)) or 1.0
+        indptr, indices = self._chars["chars_indptr"], self._chars["chars_indices"]
+        counts = self._chars["chars_counts"]
+        spans = [(int(indptr[r]), int(indptr[r + 1])) for r in rows]
+        ids = np.concatenate([indices[a:b] for a, b in spans])
+        tf = _tf(np.concatenate([counts[a:b] for a, b in spans]))
+        position = np.minimum(np.searchsorted(query_ids, ids), len(query_ids) - 1)
+        shared = query_ids[position] == ids
+        products = np.where(shared, tf * idf[ids] * query_weights[position], 0.0)
+        bounds = np.concatenate([[0], np.cumsum([b - a for a, b in spans])])
+        norms = np.asarray(self._chars["chars_norms"][np.asarray(rows)], dtype=np.float32)
+        dots = _segment_sums(products, bounds)
+        np.divide(dots, norms, out=out, where=norms > 0)
+        return out
+
+
+def top_rows(scores: np.ndarray, k: int) -> np.ndarray:
+    """Rows of the ``k`` highest positive scores, by partial selection (no full sort)."""
+    positive = np.flatnonzero(scores > 0)
+    if len(positive) <= k:
+        return positive
+    best = np.argpartition(-scores[positive], k - 1)[:k]
+    return positive[best]

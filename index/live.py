@@ -1,7 +1,11 @@
 """A searcher that follows the live index: when a build is swapped in, the next check loads it.
 
-The embedding model is loaded once and kept; only the index data is reloaded. A build that
-cannot be loaded leaves the current searcher in service.
+The embedding model is loaded once and kept; only the index data is reloaded. Loading a build
+maps its files rather than reading them, so a reload costs about the same whatever the corpus
+size, and while both builds are held (until questions in flight on the old one finish) the
+second costs address space and shared page cache, not a second copy in memory; the old build is
+unmapped when its searcher is released. A build that cannot be loaded leaves the current
+searcher in service.
 """
 
 from __future__ import annotations

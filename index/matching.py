@@ -8,8 +8,6 @@ the same forward pass that gives its pooled vector, so this costs no extra encod
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 # Question words whose match says nothing about whether a passage answers.
@@ -26,42 +24,55 @@ QUESTION_STOPWORDS = frozenset(
 class TokenMatcher:
     """Scores questions against passages by word-piece MaxSim with corpus IDF weights.
 
-    ``spans`` gives each passage's (start, end) rows in ``tokens``; ``stop_ids`` are the
-    vocabulary ids that get no weight (``QUESTION_STOPWORDS`` and punctuation).
+    ``tokens`` are int8 word-piece vectors with one scale per row (see ``quantize``);
+    ``spans`` gives each passage's (start, end) rows in them; ``idf`` is the IDF of each
+    vocabulary id, computed at build time over ``passages`` passages; ``stop_ids`` get no weight
+    (``QUESTION_STOPWORDS`` and punctuation). Only the rows of the passages scored are read.
     """
 
     def __init__(
         self,
         tokens: np.ndarray,
-        token_ids: np.ndarray,
+        scales: np.ndarray,
         token_offsets: np.ndarray,
-        spans: list[tuple[int, int]],
+        spans: np.ndarray,
+        idf: np.ndarray,
+        passages: int,
         stop_ids: frozenset[int],
     ) -> None:
-        self._tokens = tokens
-        self._offsets = token_offsets
-        self._spans = spans
+        # Plain views of the mappings: slicing an np.memmap costs far more Python time.
+        self._tokens = np.asarray(tokens)
+        self._scales = np.asarray(scales)
+        self._offsets = np.asarray(token_offsets)
+        self._spans = np.asarray(spans)
+        self._idf = np.asarray(idf)
+        self._unseen_idf = idf_of(0, passages)
         self._stop_ids = stop_ids
-        self._idf, self._unseen_idf = _idf(token_ids, spans)
 
     def weights(self, question_ids: np.ndarray) -> np.ndarray:
         """Weight of each question word piece: its IDF, or 0 for question stopwords."""
         weights = np.array(
-            [
-                0.0 if i in self._stop_ids else self._idf.get(int(i), self._unseen_idf)
-                for i in question_ids
-            ],
+            [0.0 if int(i) in self._stop_ids else self._idf_of(int(i)) for i in question_ids],
             dtype=np.float32,
         )
         return weights if weights.sum() > 0 else np.ones(len(question_ids), dtype=np.float32)
 
+    def _idf_of(self, token: int) -> float:
+        return float(self._idf[token]) if 0 <= token < len(self._idf) else self._unseen_idf
+
+    def _similarities(self, question: np.ndarray, spans: list[tuple[int, int]]) -> np.ndarray:
+        """Cosines of each question piece with the word pieces of ``spans``, side by side."""
+        codes = np.concatenate([self._tokens[s:e] for s, e in spans])
+        scales = np.concatenate([self._scales[s:e] for s, e in spans])
+        # Scaling the products rather than the vectors: fewer multiplications.
+        return (question.astype(np.float32) @ codes.astype(np.float32).T) * scales
+
     def scores(self, question: np.ndarray, weights: np.ndarray, rows: list[int]) -> np.ndarray:
         """Weighted MaxSim of ``question`` (pieces x dim) against each passage in ``rows``."""
-        if not rows or len(question) == 0:
+        if not len(rows) or len(question) == 0:
             return np.zeros(len(rows), dtype=np.float32)
-        spans = [self._spans[r] for r in rows]
-        stacked = np.concatenate([self._tokens[s:e] for s, e in spans]).astype(np.float32)
-        sims = question.astype(np.float32) @ stacked.T
+        spans = [(int(s), int(e)) for s, e in self._spans[np.asarray(rows)]]
+        sims = self._similarities(question, spans)
         starts = np.cumsum([0] + [e - s for s, e in spans[:-1]])
         best = _segment_max(sims, starts, [e - s for s, e in spans])
         return (best.T @ weights) / weights.sum()
@@ -77,15 +88,50 @@ class TokenMatcher:
 
         A sentence with no word pieces (cut off by the model's input limit) scores -inf.
         """
-        start, end = self._spans[row]
+        start, end = int(self._spans[row][0]), int(self._spans[row][1])
         offsets = self._offsets[start:end]
-        sims = question.astype(np.float32) @ self._tokens[start:end].astype(np.float32).T
+        sims = self._similarities(question, [(start, end)])
         out = np.full(len(sentences), -np.inf, dtype=np.float32)
         for n, (s, e) in enumerate(sentences):
             inside = (offsets[:, 0] >= s) & (offsets[:, 1] <= e)
             if inside.any():
                 out[n] = float(sims[:, inside].max(axis=1) @ weights / weights.sum())
         return out
+
+
+def quantize(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Word-piece vectors as int8 with one float32 scale per row (half the bytes of float16)."""
+    vectors = np.asarray(vectors, dtype=np.float32)
+    scales = np.abs(vectors).max(axis=1) / 127 if len(vectors) else np.zeros(0, np.float32)
+    scales = np.where(scales > 0, scales, 1.0).astype(np.float32)
+    codes = np.rint(vectors / scales[:, None]).astype(np.int8)
+    return codes, scales
+
+
+def idf_of(document_frequency: np.ndarray | int, passages: int) -> np.ndarray | float:
+    """BM25-style IDF of a word piece found in ``document_frequency`` of ``passages``."""
+    return np.log(1 + (passages - document_frequency + 0.5) / (document_frequency + 0.5))
+
+
+class DocumentFrequency:
+    """Counts, passage by passage, how many passages each vocabulary id occurs in."""
+
+    def __init__(self) -> None:
+        self._counts = np.zeros(0, dtype=np.int64)
+        self.passages = 0
+
+    def add(self, token_ids: np.ndarray) -> None:
+        present = np.unique(token_ids)
+        if len(present) and present[-1] >= len(self._counts):
+            grown = np.zeros(int(present[-1]) + 1, dtype=np.int64)
+            grown[: len(self._counts)] = self._counts
+            self._counts = grown
+        self._counts[present] += 1
+        self.passages += 1
+
+    def idf(self) -> np.ndarray:
+        """IDF of every id up to the largest seen (ids never seen get the unseen IDF)."""
+        return np.asarray(idf_of(self._counts, self.passages), dtype=np.float32)
 
 
 def _segment_max(sims: np.ndarray, starts: np.ndarray, lengths: list[int]) -> np.ndarray:
@@ -96,13 +142,3 @@ def _segment_max(sims: np.ndarray, starts: np.ndarray, lengths: list[int]) -> np
         reduced = np.maximum.reduceat(sims, starts[nonempty], axis=1)
         result[:, nonempty] = reduced
     return result
-
-
-def _idf(token_ids: np.ndarray, spans: list[tuple[int, int]]) -> tuple[dict[int, float], float]:
-    count = len(spans)
-    frequency: dict[int, int] = {}
-    for start, end in spans:
-        for token in np.unique(token_ids[start:end]):
-            frequency[int(token)] = frequency.get(int(token), 0) + 1
-    idf = {t: math.log(1 + (count - df + 0.5) / (df + 0.5)) for t, df in frequency.items()}
-    return idf, math.log(1 + (count + 0.5) / 0.5)

@@ -14,13 +14,12 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 
-import faiss
 import numpy as np
 
 from index.embed import Embedder, Encoded
 from index.errors import QuestionError
 from index.highlight import text_fragment_link
-from index.lexical import LexicalScorer
+from index.lexical import top_rows
 from index.matching import TokenMatcher
 from index.store import IndexData
 
@@ -135,19 +134,16 @@ class Searcher:
         self.data = data
         self.options = options
         self._embedder = embedder
-        texts = [p.passage.text for p in data.passages]
-        self._lexical = LexicalScorer(texts)
-        self._dense = faiss.IndexFlatIP(
-            data.vectors.shape[1] if data.vectors.size else embedder.dim
-        )
-        if len(texts):
-            self._dense.add(data.vectors)
-        self._scripts = _scripts("".join(texts))
+        self._lexical = data.lexical
+        self._dense = data.dense
+        self._scripts = frozenset(data.manifest.get("scripts", ()))
         self._matcher = TokenMatcher(
             data.tokens,
-            data.token_ids,
+            data.token_scales,
             data.token_offsets,
-            [(p.tok_start, p.tok_end) for p in data.passages],
+            data.passages.token_spans,
+            data.token_idf,
+            len(data.passages),
             embedder.unweighted_ids,
         )
 
@@ -177,7 +173,7 @@ class Searcher:
         bm25 = self._lexical.bm25(question)
         rows = self._candidates(encoded.vector, bm25)
         weights = self._matcher.weights(encoded.token_ids)
-        dense = self.data.vectors[rows] @ encoded.vector
+        dense = self._dense.scores(encoded.vector, rows)
         tokens = self._matcher.scores(encoded.tokens, weights, rows)
         # Whether to answer looks at the best dense and best word-piece similarity anywhere:
         # on the question set this separates off-topic questions better than the top passage.
@@ -217,10 +213,10 @@ class Searcher:
         total = len(self.data.passages)
         if total <= self.options.candidates:
             return list(range(total))
-        _, dense_rows = self._dense.search(vector[None, :], self.options.candidates)
+        dense_rows = self._dense.search(vector, self.options.candidates)
         # Only passages that share a word: zero-score rows would be arbitrary candidates.
-        lexical_rows = [r for r in np.argsort(-bm25)[: self.options.candidates] if bm25[r] > 0]
-        return sorted({int(r) for r in dense_rows[0] if r >= 0} | {int(r) for r in lexical_rows})
+        lexical_rows = top_rows(bm25, self.options.candidates)
+        return sorted({int(r) for r in dense_rows} | {int(r) for r in lexical_rows})
 
     def _fuse(
         self,
@@ -231,7 +227,7 @@ class Searcher:
         tokens: np.ndarray,
     ) -> np.ndarray:
         w = self.options.weights
-        chars = self._lexical.chars(question)[rows]
+        chars = self._lexical.chars(question, rows)
         return (
             w.dense * _standardise(dense)
             + w.bm25 * _standardise(bm25)
@@ -272,7 +268,7 @@ class Searcher:
         for n, (earlier_row, earlier) in enumerate(chosen):
             if earlier.doc_id == hit.doc_id:
                 continue
-            similarity = float(self.data.vectors[earlier_row] @ self.data.vectors[row])
+            similarity = self._dense.similarity(earlier_row, row)
             if similarity >= self.options.duplicate_similarity:
                 source = Source(hit.doc_id, hit.title, hit.outlet, hit.published, hit.url, hit.link)
                 chosen[n] = (earlier_row, replace(earlier, also=(*earlier.also, source)))
@@ -284,8 +280,10 @@ def _script(char: str) -> str:
     return unicodedata.name(char, "UNKNOWN").split(" ", 1)[0]
 
 
-def _scripts(text: str) -> frozenset[str]:
-    return frozenset(_script(c) for c in set(text) if c.isalpha())
+def scripts_of(characters: set[str]) -> list[str]:
+    """The writing systems (Unicode script names, as ``_readable`` compares) of the letters in
+    ``characters``; the build stores them for the coverage."""
+    return sorted({_script(c) for c in characters if c.isalpha()})
 
 
 def _standardise(values: np.ndarray) -> np.ndarray:

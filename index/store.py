@@ -1,51 +1,67 @@
 """The stored index: one folder per build, and a ``current`` link swapped atomically.
 
-Layout of an index folder::
+Layout of an index folder (format 2)::
 
-    current -> builds/<name>         the live build (a relative symlink, replaced by rename)
-    builds/<name>/manifest.json      format, model, per-article hashes, counts, file checksums
-    builds/<name>/vectors.faiss      pooled passage vectors, inner product, stable ids (IDMap2)
-    builds/<name>/passages.jsonl     the passage table, one JSON object per line, in id order
-    builds/<name>/articles.json      article metadata by id
-    builds/<name>/tokens.npy         word-piece vectors of all passages (float16), for matching
-    builds/<name>/token_ids.npy      their vocabulary ids
-    builds/<name>/token_offsets.npy  their character spans inside each passage
+    current -> builds/<name>        the live build (a relative symlink, replaced by rename)
+    builds/<name>/manifest.json     format, model, counts, per-article hashes, and the dtype,
+                                    shape, size and SHA-256 of every file below
+    builds/<name>/articles.json     article metadata, in corpus order
+    builds/<name>/passages          the passage table: 14 int64 per passage (id, article,
+                                    paragraph, part, character span, word-piece span, spans of
+                                    its text, section and sentences in the columns below)
+    builds/<name>/texts             passage texts, one UTF-8 blob
+    builds/<name>/sections          section titles, one UTF-8 blob (each title once)
+    builds/<name>/sentences         sentence spans of all passages, int32 pairs
+    builds/<name>/vectors           pooled passage vectors, float32, rows follow the table
+    builds/<name>/dense.hnsw        HNSW graph over them, only from ``ann_from`` passages
+    builds/<name>/tokens            word-piece vectors, int8, one scale each in token_scales
+    builds/<name>/token_ids         their vocabulary ids; token_offsets their character spans
+    builds/<name>/token_idf         MaxSim IDF by vocabulary id, computed at build time
+    builds/<name>/chars_*           character n-gram counts (CSR rows), IDF and row norms
+    builds/<name>/bm25/             the BM25 index as bm25s saves it
 
-A build is written beside the live one and swapped in by renaming the link, so a reader sees the
-old build or the new one, never half of either.
+Every array is a raw file memory-mapped at load with the shape the manifest gives, so loading
+reads the manifest and the small JSON files, checks file sizes, and maps the rest: nothing is
+parsed per passage, fitted or hashed. Checksums are computed while the build is written and
+kept in the manifest for an audit. A build is written beside the live one and swapped in by
+renaming the link, so a reader sees the old build or the new one, never half of either.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import fcntl
-import hashlib
 import json
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import faiss
 import numpy as np
 
+from index.columns import ColumnWriter, open_column
+from index.dense import DenseIndex
 from index.errors import IndexNotReady, NewsbotError
+from index.lexical import LexicalScorer
 from index.passages import Passage
 
-FORMAT_VERSION = 1
-_FILES = (
-    "vectors.faiss",
-    "passages.jsonl",
-    "articles.json",
-    "tokens.npy",
-    "token_ids.npy",
-    "token_offsets.npy",
-)
+FORMAT_VERSION = 2
 _KEEP_BUILDS = 2
 _REBUILD_HINT = "run `newsbot build`"
+_DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
+
+# Columns of the passage table, in order.
+_ROW = (
+    "id", "article", "paragraph", "part", "start", "end", "tok_start", "tok_end",
+    "text_start", "text_end", "section_start", "section_end", "sentence_start", "sentence_end",
+)  # fmt: skip
+_COL = {name: n for n, name in enumerate(_ROW)}
+_TABLE_COLUMNS = ("passages", "texts", "sections", "sentences")
+TOKEN_COLUMNS = ("tokens", "token_scales", "token_ids", "token_offsets")
 
 
 @dataclass(frozen=True)
@@ -72,17 +88,90 @@ class StoredPassage:
     tok_end: int
 
 
+class PassageTable(Sequence[StoredPassage]):
+    """The passages of a build, read from the mapped columns one row at a time."""
+
+    def __init__(
+        self,
+        rows: np.ndarray,
+        texts: np.ndarray,
+        sections: np.ndarray,
+        sentences: np.ndarray,
+        doc_ids: Sequence[str],
+    ) -> None:
+        self.rows = rows
+        self._texts = texts
+        self._sections = sections
+        self._sentences = sentences
+        self._doc_ids = doc_ids
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, row: int) -> StoredPassage:  # type: ignore[override]
+        values = [int(v) for v in self.rows[row]]
+        get = dict(zip(_ROW, values, strict=True))
+        spans = self._sentences[get["sentence_start"] : get["sentence_end"]].tolist()
+        passage = Passage(
+            doc_id=self._doc_ids[get["article"]],
+            paragraph=get["paragraph"],
+            part=get["part"],
+            section=_decode(self._sections, get["section_start"], get["section_end"]),
+            text=self.text(row),
+            start=get["start"],
+            end=get["end"],
+            sentences=tuple((s, e) for s, e in spans),
+        )
+        return StoredPassage(get["id"], passage, get["tok_start"], get["tok_end"])
+
+    def __iter__(self) -> Iterator[StoredPassage]:
+        return (self[row] for row in range(len(self)))
+
+    def text(self, row: int) -> str:
+        """The text of passage ``row``, without building the whole passage."""
+        start, end = self.rows[row, _COL["text_start"] : _COL["text_end"] + 1]
+        return _decode(self._texts, int(start), int(end))
+
+    @property
+    def ids(self) -> np.ndarray:
+        """The stable id of each row."""
+        return self.rows[:, _COL["id"]]
+
+    @property
+    def articles(self) -> np.ndarray:
+        """The article (a position in ``articles.json``) of each row."""
+        return self.rows[:, _COL["article"]]
+
+    @property
+    def token_spans(self) -> np.ndarray:
+        """(start, end) rows of each passage's word pieces in the token columns."""
+        return self.rows[:, _COL["tok_start"] : _COL["tok_end"] + 1]
+
+
+def _decode(blob: np.ndarray, start: int, end: int) -> str:
+    return bytes(blob[start:end]).decode("utf-8")
+
+
 @dataclass
 class IndexData:
-    """Everything a build holds, in memory. Rows of ``vectors`` follow ``passages``."""
+    """One build, mapped: rows of ``vectors`` follow ``passages``.
+
+    The token columns hold the word-piece vectors (int8, with ``token_scales``), their ids and
+    character offsets; ``token_idf`` is the MaxSim IDF by vocabulary id.
+    """
 
     manifest: dict
+    folder: Path
     articles: dict[str, ArticleInfo]
-    passages: list[StoredPassage]
+    passages: PassageTable
     vectors: np.ndarray
     tokens: np.ndarray
+    token_scales: np.ndarray
     token_ids: np.ndarray
     token_offsets: np.ndarray
+    token_idf: np.ndarray
+    dense: DenseIndex
+    lexical: LexicalScorer
 
     @property
     def build_id(self) -> str:
@@ -93,12 +182,27 @@ class BuildLocked(NewsbotError):
     """Another build is writing to the same index folder."""
 
 
+class IndexWriteError(NewsbotError):
+    """A build could not be written (the disk is full, say); the live build stays."""
+
+
 def current_build(index_dir: Path) -> Path | None:
-    """The folder of the live build, or None when there is none yet."""
+    """The folder of the live build, or None when there is none yet.
+
+    Raises ``IndexNotReady`` when the ``current`` link cannot be followed (a link that points
+    to itself, say); a build replaces such a link.
+    """
     link = index_dir / "current"
     if not link.is_symlink() and not link.exists():
         return None
-    target = link.resolve()
+    try:
+        target = link.resolve(strict=True)
+    except FileNotFoundError:
+        return None
+    except (OSError, RuntimeError) as exc:
+        raise IndexNotReady(
+            f"the index link {link} cannot be followed ({_reason(exc)}): {_REBUILD_HINT}"
+        ) from exc
     return target if target.is_dir() else None
 
 
@@ -111,151 +215,249 @@ def current_build_id(index_dir: Path) -> str | None:
 
 
 def load_index(index_dir: Path, model: str | None = None, link: str | None = None) -> IndexData:
-    """Load and verify the live build (or the build that ``link``, a value of
-    ``current_build_id``, named).
+    """Map the live build (or the build that ``link``, a value of ``current_build_id``, named).
 
-    Raises ``IndexNotReady`` with a one-line instruction when the index is missing, damaged,
-    of another format, or built with a model other than ``model``.
+    Loading checks the manifest and file sizes, then maps the arrays: its cost does not grow
+    with the number of passages. Raises ``IndexNotReady`` with a one-line instruction when the
+    index is missing, damaged, unreadable, of another format, or built with a model other than
+    ``model``.
     """
     build = current_build(index_dir) if link is None else index_dir / link
     if build is None or not build.is_dir():
         raise IndexNotReady(f"no index in {index_dir}: {_REBUILD_HINT}")
-    manifest = _read_manifest(build)
+    manifest = read_manifest(build)
     if model is not None and manifest.get("model") != model:
         raise IndexNotReady(
             f"the index in {index_dir} was built with model {manifest.get('model')!r}, "
             f"not the configured {model!r}: {_REBUILD_HINT} --full"
         )
-    _verify_files(build, manifest)
     try:
         return _read_build(build, manifest)
-    except (OSError, ValueError, KeyError, RuntimeError) as exc:
-        raise IndexNotReady(f"index file in {build} is damaged ({exc}): {_REBUILD_HINT}") from exc
+    except PermissionError as exc:
+        raise IndexNotReady(
+            f"index file in {build} is unreadable ({_reason(exc)}): "
+            "check the permissions of the index folder"
+        ) from exc
+    except FileNotFoundError as exc:
+        raise IndexNotReady(f"index file {exc.filename} is missing: {_REBUILD_HINT}") from exc
+    except (OSError, ValueError, KeyError, TypeError, IndexError, RuntimeError) as exc:
+        raise IndexNotReady(
+            f"index file in {build} is damaged ({_reason(exc)}): {_REBUILD_HINT}"
+        ) from exc
 
 
-def _read_manifest(build: Path) -> dict:
+def read_manifest(build: Path) -> dict:
+    """The manifest of ``build``, checked for shape; ``IndexNotReady`` if it is not usable."""
+    path = build / "manifest.json"
     try:
-        manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
+        manifest = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise IndexNotReady(f"index in {build} has no manifest: {_REBUILD_HINT}") from exc
+    except PermissionError as exc:
+        raise IndexNotReady(
+            f"index manifest {path} is unreadable (permission denied): "
+            "check the permissions of the index folder"
+        ) from exc
     except (OSError, ValueError) as exc:
         raise IndexNotReady(f"index manifest in {build} is damaged: {_REBUILD_HINT}") from exc
-    if not isinstance(manifest, dict) or manifest.get("format_version") != FORMAT_VERSION:
-        raise IndexNotReady(f"index in {build} has an unknown format: {_REBUILD_HINT} --full")
+    version = manifest.get("format_version") if isinstance(manifest, dict) else None
+    if isinstance(version, int) and version < FORMAT_VERSION:
+        raise IndexNotReady(
+            f"the index in {build} has an older format ({version}), rebuild needed: {_REBUILD_HINT}"
+        )
+    if version != FORMAT_VERSION:
+        raise IndexNotReady(
+            f"index in {build} has an unknown format, rebuild needed: {_REBUILD_HINT} --full"
+        )
+    if not _well_formed(manifest):
+        raise IndexNotReady(f"index manifest in {build} is damaged: {_REBUILD_HINT}")
     return manifest
 
 
-def _verify_files(build: Path, manifest: dict) -> None:
-    expected = manifest.get("files", {})
-    for name in _FILES:
-        path = build / name
-        if not path.is_file():
-            raise IndexNotReady(f"index file {path} is missing: {_REBUILD_HINT}")
-        if expected.get(name) != _sha256(path):
-            raise IndexNotReady(f"index file {path} is damaged: {_REBUILD_HINT}")
+def _well_formed(manifest: dict) -> bool:
+    files, columns, counts = (manifest.get(k) for k in ("files", "columns", "counts"))
+    return (
+        isinstance(files, dict)
+        and all(isinstance(v, dict) and isinstance(v.get("bytes"), int) for v in files.values())
+        and isinstance(columns, dict)
+        and all(isinstance(v, dict) and isinstance(v.get("shape"), list) for v in columns.values())
+        and isinstance(counts, dict)
+        and all(isinstance(counts.get(k), int) for k in ("articles", "passages", "tokens"))
+        and isinstance(manifest.get("articles"), dict)
+        and isinstance(manifest.get("dense", {}), dict)
+    )
 
 
 def _read_build(build: Path, manifest: dict) -> IndexData:
-    index = faiss.read_index(str(build / "vectors.faiss"))
-    with (build / "passages.jsonl").open(encoding="utf-8") as handle:
-        passages = [_passage_from_row(json.loads(line)) for line in handle]
-    articles_raw = json.loads((build / "articles.json").read_text(encoding="utf-8"))
-    articles = {doc_id: ArticleInfo(**row) for doc_id, row in articles_raw.items()}
-    vectors = _vectors_in_order(index, [p.id for p in passages])
+    for name, spec in manifest["files"].items():
+        size = (build / name).stat().st_size
+        if size != spec["bytes"]:
+            raise ValueError(f"{name} holds {size} bytes, the manifest says {spec['bytes']}")
+    columns = {name: open_column(build / name, spec) for name, spec in manifest["columns"].items()}
+    counts = manifest["counts"]
+    _check_counts(columns, counts, int(manifest["dimension"]))
+    rows = json.loads((build / "articles.json").read_text(encoding="utf-8"))
+    articles = {row["doc_id"]: ArticleInfo(**row) for row in rows}
+    if len(articles) != counts["articles"]:
+        raise ValueError(f"{len(articles)} articles, the manifest says {counts['articles']}")
+    passages = PassageTable(
+        columns["passages"],
+        columns["texts"],
+        columns["sections"],
+        columns["sentences"],
+        list(articles),
+    )
     return IndexData(
         manifest=manifest,
+        folder=build,
         articles=articles,
         passages=passages,
-        vectors=vectors,
-        tokens=np.load(build / "tokens.npy"),
-        token_ids=np.load(build / "token_ids.npy"),
-        token_offsets=np.load(build / "token_offsets.npy"),
+        vectors=columns["vectors"],
+        tokens=columns["tokens"],
+        token_scales=columns["token_scales"],
+        token_ids=columns["token_ids"],
+        token_offsets=columns["token_offsets"],
+        token_idf=columns["token_idf"],
+        dense=DenseIndex.open(build, columns["vectors"], manifest.get("dense", {})),
+        lexical=LexicalScorer(build, manifest["columns"], counts["passages"]),
     )
 
 
-def _vectors_in_order(index: faiss.Index, ids: list[int]) -> np.ndarray:
-    if index.ntotal != len(ids):
-        raise ValueError(f"{index.ntotal} vectors for {len(ids)} passages")
-    if not ids:
-        return np.zeros((0, index.d), dtype=np.float32)
-    return index.reconstruct_batch(np.asarray(ids, dtype=np.int64)).astype(np.float32)
+def _check_counts(columns: dict[str, np.ndarray], counts: dict, dimension: int) -> None:
+    expected = {
+        "passages": (counts["passages"], len(_ROW)),
+        "vectors": (counts["passages"], dimension),
+        "tokens": (counts["tokens"], dimension),
+        "token_scales": (counts["tokens"],),
+        "token_ids": (counts["tokens"],),
+        "token_offsets": (counts["tokens"], 2),
+        "chars_norms": (counts["passages"],),
+        "chars_indptr": (counts["passages"] + 1,),
+    }
+    for name, shape in expected.items():
+        if name not in columns or columns[name].shape != shape:
+            got = columns[name].shape if name in columns else "nothing"
+            raise ValueError(f"{name} has shape {got}, the manifest's counts say {shape}")
+    table = columns["passages"]
+    if len(table):
+        last = table[-1]
+        limits = {"text_end": "texts", "section_end": "sections", "sentence_end": "sentences"}
+        for field, column in limits.items():
+            if int(last[_COL[field]]) > len(columns[column]):
+                raise ValueError(f"the passage table points past the end of {column}")
 
 
-def _passage_from_row(row: dict) -> StoredPassage:
-    sentences = tuple(tuple(s) for s in row["sentences"])
-    passage = Passage(
-        doc_id=row["doc_id"],
-        paragraph=row["paragraph"],
-        part=row["part"],
-        section=row["section"],
-        text=row["text"],
-        start=row["start"],
-        end=row["end"],
-        sentences=sentences,  # type: ignore[arg-type]
+class PassageTableWriter:
+    """Writes the passage table's columns, one passage at a time, in row order."""
+
+    def __init__(self, folder: Path) -> None:
+        self._texts = ColumnWriter(folder / "texts", "u1")
+        self._sections = ColumnWriter(folder / "sections", "u1")
+        self._sentences = ColumnWriter(folder / "sentences", "<i4", (2,))
+        self._rows = ColumnWriter(folder / "passages", "<i8", (len(_ROW),))
+        self._section_spans: dict[str, tuple[int, int]] = {}
+
+    def append(self, stored: StoredPassage, article: int) -> None:
+        """Add ``stored`` (of the article at position ``article``) as the next row."""
+        passage = stored.passage
+        text = self._texts.append(np.frombuffer(passage.text.encode("utf-8"), dtype=np.uint8))
+        section = self._section_spans.get(passage.section)
+        if section is None:
+            encoded = np.frombuffer(passage.section.encode("utf-8"), dtype=np.uint8)
+            section = self._sections.append(encoded)
+            self._section_spans[passage.section] = section
+        spans = np.asarray(passage.sentences, dtype=np.int32).reshape(-1, 2)
+        sentences = self._sentences.append(spans)
+        place = (passage.paragraph, passage.part, passage.start, passage.end)
+        words = (stored.tok_start, stored.tok_end)
+        row = (stored.id, article, *place, *words, *text, *section, *sentences)
+        self._rows.append(np.asarray([row], dtype=np.int64))
+
+    def close(self) -> dict[str, dict]:
+        """Finish the table; return its columns' descriptions."""
+        return {
+            "passages": self._rows.close(),
+            "texts": self._texts.close(),
+            "sections": self._sections.close(),
+            "sentences": self._sentences.close(),
+        }
+
+    def abandon(self) -> None:
+        for writer in (self._rows, self._texts, self._sections, self._sentences):
+            writer.abandon()
+
+
+def write_articles(folder: Path, articles: Sequence[ArticleInfo]) -> None:
+    """Write the article metadata; their order gives the article positions of the table."""
+    rows = [asdict(a) for a in articles]
+    (folder / "articles.json").write_text(
+        json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8"
     )
-    return StoredPassage(row["id"], passage, row["tok_start"], row["tok_end"])
 
 
-def _passage_row(stored: StoredPassage) -> dict:
-    row = {"id": stored.id, **asdict(stored.passage)}
-    row["sentences"] = [list(s) for s in stored.passage.sentences]
-    row.update(tok_start=stored.tok_start, tok_end=stored.tok_end)
-    return row
+def write_manifest(folder: Path, manifest: dict) -> None:
+    """Write the manifest last, with the build's format version."""
+    manifest = dict(manifest, format_version=FORMAT_VERSION)
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
 
 
-def save_index(index_dir: Path, data: IndexData) -> Path:
-    """Write ``data`` as a new build beside the live one, then make it live by renaming a link.
+@contextlib.contextmanager
+def new_build(index_dir: Path) -> Iterator[tuple[Path, str]]:
+    """A staging folder for a new build, and its name; made live when the block ends.
 
-    Returns the new build's folder. Old builds beyond the previous one are removed.
+    The block writes the build's files into the folder. When it ends normally the folder is
+    renamed into place and ``current`` is pointed at it; when it raises, the folder is removed
+    and the live build stays. A full disk raises ``IndexWriteError`` with a one-line message.
     """
     builds = index_dir / "builds"
-    builds.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
     name = f"{stamp}-{uuid.uuid4().hex[:8]}"
     staging = builds / f".staging-{name}"
-    staging.mkdir()
+    final = builds / name
     try:
-        _write_build(staging, data, name)
-        final = builds / name
+        builds.mkdir(parents=True, exist_ok=True)
+        staging.mkdir()
+        yield staging, name
+        _fsync_tree(staging)
         staging.rename(final)
         _fsync_dir(builds)
         _point_current(index_dir, Path("builds") / name)
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(staging, ignore_errors=True)
+        if current_build_id(index_dir) != str(Path("builds") / name):
+            shutil.rmtree(final, ignore_errors=True)
+        if _disk_full(exc):
+            raise IndexWriteError(
+                f"no space left on device writing the index in {index_dir}: "
+                "free space and run newsbot build again"
+            ) from exc
         raise
     _prune(index_dir, keep=final)
-    return final
 
 
-def _write_build(folder: Path, data: IndexData, name: str) -> None:
-    ids = np.array([p.id for p in data.passages], dtype=np.int64)
-    dim = int(data.vectors.shape[1]) if data.vectors.size else int(data.manifest["dimension"])
-    index = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
-    if len(ids):
-        index.add_with_ids(np.ascontiguousarray(data.vectors, dtype=np.float32), ids)
-    faiss.write_index(index, str(folder / "vectors.faiss"))
-    lines = [json.dumps(_passage_row(p), ensure_ascii=False) for p in data.passages]
-    (folder / "passages.jsonl").write_text("".join(f"{x}\n" for x in lines), encoding="utf-8")
-    articles = {k: asdict(v) for k, v in data.articles.items()}
-    (folder / "articles.json").write_text(
-        json.dumps(articles, ensure_ascii=False, indent=1), encoding="utf-8"
-    )
-    np.save(folder / "tokens.npy", data.tokens.astype(np.float16))
-    np.save(folder / "token_ids.npy", data.token_ids.astype(np.int32))
-    np.save(folder / "token_offsets.npy", data.token_offsets.astype(np.int32))
-    manifest = dict(data.manifest, build_id=name, format_version=FORMAT_VERSION)
-    manifest["files"] = {f: _sha256(folder / f) for f in _FILES}
-    (folder / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
-    for path in folder.iterdir():
-        with path.open("rb") as handle:
-            os.fsync(handle.fileno())
-    _fsync_dir(folder)
+def _disk_full(exc: BaseException) -> bool:
+    if isinstance(exc, OSError):
+        return exc.errno in _DISK_FULL
+    # FAISS reports a failed write as a RuntimeError carrying the C library's message.
+    return isinstance(exc, RuntimeError) and "No space left on device" in str(exc)
+
+
+def remove_stale_staging(index_dir: Path) -> None:
+    """Remove staging folders left by builds that were killed (call with the build lock)."""
+    builds = index_dir / "builds"
+    if builds.is_dir():
+        for stale in builds.glob(".staging-*"):
+            shutil.rmtree(stale, ignore_errors=True)
 
 
 def _point_current(index_dir: Path, target: Path) -> None:
     tmp = index_dir / f".current-{uuid.uuid4().hex[:8]}"
     os.symlink(target, tmp)
-    os.replace(tmp, index_dir / "current")
+    try:
+        os.replace(tmp, index_dir / "current")
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     _fsync_dir(index_dir)
 
 
@@ -268,8 +470,6 @@ def _prune(index_dir: Path, keep: Path) -> None:
     for old in finished[:-_KEEP_BUILDS]:
         if old != keep:
             shutil.rmtree(old, ignore_errors=True)
-    for stale in (p for p in builds if p.name.startswith(".staging-")):
-        shutil.rmtree(stale, ignore_errors=True)
 
 
 @contextlib.contextmanager
@@ -286,12 +486,18 @@ def build_lock(index_dir: Path) -> Iterator[None]:
         yield
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+def _reason(exc: BaseException) -> str:
+    return getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+
+
+def _fsync_tree(folder: Path) -> None:
+    for path in folder.rglob("*"):
+        if path.is_file():
+            with path.open("rb") as handle:
+                os.fsync(handle.fileno())
+        else:
+            _fsync_dir(path)
+    _fsync_dir(folder)
 
 
 def _fsync_dir(path: Path) -> None:

@@ -110,7 +110,7 @@ def test_manifest_records_model_hashes_and_counts(seed_index: Path) -> None:
     assert manifest["dimension"] == 384
     assert manifest["counts"]["passages"] == 5
     assert len(manifest["articles"]) == 1
-    assert manifest["built_at"] and manifest["format_version"] == 1
+    assert manifest["built_at"] and manifest["format_version"] == 2
 
 
 def test_missing_damaged_and_foreign_indexes_say_run_build(
@@ -127,10 +127,10 @@ def test_missing_damaged_and_foreign_indexes_say_run_build(
     subprocess.run(["cp", "-r", str(build), str(target)], check=True)
     os.symlink(Path("builds") / build.name, copy / "current")
     assert len(load_index(copy).passages) == 5
-    with (target / "tokens.npy").open("r+b") as handle:
-        handle.seek(200)
-        handle.write(b"garbage")
-    with pytest.raises(IndexNotReady, match=r"tokens\.npy is damaged: run `newsbot build`"):
+    with (target / "tokens").open("r+b") as handle:
+        handle.truncate(100)
+    damaged = r"damaged \(tokens holds 100 bytes.*: run `newsbot build`"
+    with pytest.raises(IndexNotReady, match=damaged):
         load_index(copy)
 
 
