@@ -87,6 +87,17 @@ class TokenMatcher:
                 out[n] = float(sims[:, inside].max(axis=1) @ weights / weights.sum())
         return out
 
+    def span_sims(
+        self, question: np.ndarray, row: int, start: int, end: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Cosines of ``question``'s word pieces with the pieces of passage ``row`` that lie in
+        characters ``start``..``end``, and those pieces' character spans (relative to ``start``)."""
+        first, last = self._spans[row]
+        offsets = self._offsets[first:last]
+        inside = (offsets[:, 0] >= start) & (offsets[:, 1] <= end)
+        pieces = np.asarray(self._tokens[first:last][inside], dtype=np.float32)
+        return question.astype(np.float32) @ pieces.T, offsets[inside] - start
+
 
 def _segment_max(sims: np.ndarray, starts: np.ndarray, lengths: list[int]) -> np.ndarray:
     """Per question piece, the max over each passage's columns; empty passages give -1."""
