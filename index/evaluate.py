@@ -36,6 +36,7 @@ class Outcome:
     answered: bool
     rank: int
     seconds: float
+    verdict: str = "none"
 
 
 @dataclass
@@ -72,6 +73,11 @@ class Report:
         group = [o for o in self.unanswerable if o.question.kind == kind]
         return sum(not o.answered for o in group), len(group)
 
+    def verdicts_of_kind(self, kind: str, wanted: tuple[str, ...]) -> tuple[int, int]:
+        """How many questions of ``kind`` got one of the ``wanted`` verdicts, of how many."""
+        group = [o for o in self.outcomes if o.question.kind == kind]
+        return sum(o.verdict in wanted for o in group), len(group)
+
     @property
     def wrongly_abstained(self) -> list[Outcome]:
         return [o for o in self.answerable if not o.answered]
@@ -83,6 +89,8 @@ class Report:
         """The figures as a flat dictionary (for --json and for tests)."""
         off_hit, off_all = self.abstained_of_kind("off-topic")
         near_hit, near_all = self.abstained_of_kind("not-in-coverage")
+        honest, absent = self.verdicts_of_kind("not-in-coverage", ("related", "none"))
+        kept, answerable = self.verdicts_of_kind("answerable", ("answer",))
         return {
             "questions": len(self.outcomes),
             "answerable": len(self.answerable),
@@ -94,6 +102,8 @@ class Report:
             "off_topic_abstained": f"{off_hit}/{off_all}",
             "not_in_coverage_abstained": f"{near_hit}/{near_all}",
             "wrongly_abstained": len(self.wrongly_abstained),
+            "answerable_verdict_answer": f"{kept}/{answerable}",
+            "not_in_coverage_related_or_none": f"{honest}/{absent}",
             "latency_p50_ms": round(self.latency_ms(50), 1),
             "latency_p95_ms": round(self.latency_ms(95), 1),
         }
@@ -136,7 +146,8 @@ def evaluate(searcher: Searcher, questions: list[Question]) -> Report:
         started = time.perf_counter()
         answer = searcher.ask(question.text, k=RANKED)
         elapsed = time.perf_counter() - started
-        report.outcomes.append(Outcome(question, answer.answered, _rank(answer, question), elapsed))
+        rank = _rank(answer, question)
+        report.outcomes.append(Outcome(question, answer.answered, rank, elapsed, answer.verdict))
     return report
 
 

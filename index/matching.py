@@ -98,6 +98,17 @@ class TokenMatcher:
                 out[n] = float(sims[:, inside].max(axis=1) @ weights / weights.sum())
         return out
 
+    def span_sims(
+        self, question: np.ndarray, row: int, start: int, end: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Cosines of ``question``'s word pieces with the pieces of passage ``row`` that lie in
+        characters ``start``..``end``, and those pieces' character spans (relative to ``start``)."""
+        first, last = int(self._spans[row][0]), int(self._spans[row][1])
+        offsets = np.asarray(self._offsets[first:last])
+        inside = (offsets[:, 0] >= start) & (offsets[:, 1] <= end)
+        sims = self._similarities(question, [(first, last)])
+        return sims[:, inside], offsets[inside] - start
+
 
 def quantize(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Word-piece vectors as int8 with one float32 scale per row (half the bytes of float16)."""

@@ -22,6 +22,7 @@ from index.highlight import text_fragment_link
 from index.lexical import top_rows
 from index.matching import TokenMatcher
 from index.store import IndexData
+from index.verdict import SentenceTokens, Verdict, judge
 
 
 @dataclass(frozen=True)
@@ -98,17 +99,24 @@ class Hit:
 
 @dataclass(frozen=True)
 class Answer:
-    """The result of a question: ``answered`` is False (and ``passages`` empty) to abstain."""
+    """The result of a question: ``answered`` is False (and ``passages`` empty) to abstain.
+
+    ``verdict`` is ``answer`` when the best passage's highlighted sentence states what was
+    asked, ``related`` when the passages are about the question's subject but do not state it,
+    and ``none`` when nothing is answered.
+    """
 
     question: str
     answered: bool
     passages: tuple[Hit, ...]
     confidence: float
+    verdict: Verdict = "none"
 
     def to_dict(self) -> dict:
         return {
             "question": self.question,
             "answered": self.answered,
+            "verdict": self.verdict,
             "confidence": round(self.confidence, 4),
             "passages": [h.to_dict() for h in self.passages],
         }
@@ -195,7 +203,18 @@ class Searcher:
             hit = self._hit(rows[i], float(fused[i]), float(confidence[i]), encoded, weights)
             if not self._merge_duplicate(chosen, hit, rows[i]):
                 chosen.append((rows[i], hit))
-        return Answer(question, True, tuple(hit for _, hit in chosen), overall)
+        best_row, best = chosen[0]
+        verdict = self._verdict(question, encoded, best_row, best)
+        return Answer(question, True, tuple(hit for _, hit in chosen), overall, verdict)
+
+    def _verdict(self, question: str, encoded: Encoded, row: int, hit: Hit) -> Verdict:
+        """Whether ``hit``'s highlighted sentence states what ``question`` asks."""
+        sims, spans = self._matcher.span_sims(
+            encoded.tokens, row, hit.highlight_start, hit.highlight_end
+        )
+        question_spans = np.asarray(encoded.offsets, dtype=np.int32).reshape(-1, 2)
+        tokens = SentenceTokens(hit.highlight, sims, question_spans, spans)
+        return judge(question, tokens, _names(f"{hit.title}. {hit.text}"))
 
     def _readable(self, question: str) -> bool:
         """Whether most of the question's letters are in a script the coverage is written in.
@@ -274,6 +293,14 @@ class Searcher:
                 chosen[n] = (earlier_row, replace(earlier, also=(*earlier.also, source)))
                 return True
         return False
+
+
+def _names(text: str) -> frozenset[str]:
+    """Lower-cased capitalised words of ``text`` that do not open a sentence: the story's names."""
+    names = set()
+    for match in re.finditer(r"(?<![.!?“\"]\s)(?<!^)\b([A-Z][\w’'-]+)", text):
+        names.add(match.group(1).lower().replace("’", "'").removesuffix("'s"))
+    return frozenset(names)
 
 
 def _script(char: str) -> str:
