@@ -16,12 +16,12 @@ from telegram import Bot
 from telegram.error import InvalidToken, NetworkError
 
 from bot.application import ALLOWED_UPDATES, bot_token, build_application
-from bot.engine import load_embedder, open_searcher, run_build
 from bot.logs import configure_logging, redact_token
 from bot.settings import Settings
 from index.embed import Embedder
 from index.errors import NewsbotError
 from index.store import current_build
+from newsbot.engine import load_embedder, open_searcher, run_build
 
 log = logging.getLogger(__name__)
 

@@ -14,11 +14,11 @@ from telegram import Bot
 from telegram.error import NetworkError
 from typer.testing import CliRunner
 
-from bot.cli import app
 from bot.runner import TelegramUnreachable, check_token, ensure_index
 from bot.settings import Settings
 from index.embed import Embedder
 from index.store import current_build
+from newsbot.cli.app import app
 from tests.bot_harness import replied_to
 from tests.fake_telegram import FakeTelegram
 
@@ -83,7 +83,7 @@ def test_a_missing_index_is_built_with_the_model_already_loaded(
     def load_again(settings: Settings) -> Embedder:
         raise AssertionError("the model was loaded a second time")
 
-    monkeypatch.setattr("bot.engine.load_embedder", load_again)
+    monkeypatch.setattr("newsbot.engine.load_embedder", load_again)
     settings = Settings(_env_file=None, index_dir=tmp_path / "index", corpus_dir=corpus_copy)
     ensure_index(settings, embedder)
     assert current_build(settings.index_dir) is not None
@@ -126,7 +126,7 @@ async def test_newsbot_run_builds_its_index_answers_and_stops_on_sigterm(
         NEWSBOT_LOG_LEVEL="DEBUG",
     )
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run", cwd=tmp_path, env=env,
+        sys.executable, "-m", "newsbot", "run", cwd=tmp_path, env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     try:

@@ -19,7 +19,6 @@ from telegram.error import BadRequest, NetworkError, TimedOut
 
 from bot.answering import QuestionWorker
 from bot.application import WATCHER, _post_shutdown
-from bot.chat import TerminalChat, terminal_text
 from bot.handlers import SERVICES
 from bot.logs import REDACTED, TokenRedactor, redact_token
 from bot.paging import AnswerCache, CachedAnswer, answer_keyboard, more_data
@@ -31,6 +30,7 @@ from index.embed import Embedder
 from index.errors import QuestionError
 from index.live import LiveSearcher
 from index.search import Answer, Hit
+from newsbot.cli.chat import TerminalChat, terminal_text
 
 DETAINED = "How many people have been detained since the protests began?"
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bot.cli import app
+from newsbot.cli.app import app
 
 COMMANDS = ["build", "ask", "eval", "sources"]
 HIT_FIELDS = {
@@ -94,7 +94,7 @@ def _run(
 ) -> subprocess.CompletedProcess:
     full_env = dict(os.environ, **(env or {}))
     return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
+        [sys.executable, "-m", "newsbot", *args],
         capture_output=True,
         text=True,
         env=full_env,

@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bot.cli import app
 from index.articles import load_article, load_corpus
 from index.duplicates import JACCARD_THRESHOLD, shingles, similarity
 from index.errors import CorpusError
@@ -22,6 +21,7 @@ from index.extract import extract_file
 from index.feeds import FeedEntry, belongs_to_story, story_terms
 from index.ingest import ADDED, FAILED, SKIPPED, Ingester, outcome_counts
 from index.urls import url_key
+from newsbot.cli.app import app
 from tests.ingest_site import HUGE_SIZE, SITE_DIR, SiteServer, closed_port_url
 
 REPO = Path(__file__).resolve().parents[1]
@@ -605,7 +605,7 @@ def test_cli_add_to_a_missing_corpus_is_one_error_line(site, tmp_path, cli_env):
 @pytest.mark.slow
 def test_end_to_end_add_two_articles_rebuild_and_ask(site, corpus, cli_env, embedder, monkeypatch):
     # One model per session: the build and the searcher get the session's embedder.
-    monkeypatch.setattr("bot.engine.load_embedder", lambda settings: embedder)
+    monkeypatch.setattr("newsbot.engine.load_embedder", lambda settings: embedder)
     question = "How many courtyards in St Petersburg took part in the candle gatherings?"
     assert "312" not in load_article(SEED).text
 

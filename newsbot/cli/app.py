@@ -2,30 +2,35 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated
 
 import typer
-from pydantic import ValidationError
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from bot.add_command import add
 from bot.application import MissingToken
-from bot.chat import run_chat
-from bot.engine import open_searcher, run_build
 from bot.runner import run_bot
-from bot.settings import Settings
 from bot.story import newest_first
-from bot.terminal import print_answer, print_sources
-from index.errors import NewsbotError, QuestionError
+from index.errors import QuestionError
 from index.evaluate import evaluate, load_questions
 from index.search import Answer
 from index.store import load_index
+from newsbot.cli.add import add
+from newsbot.cli.chat import run_chat
+from newsbot.cli.options import (
+    CorpusOption,
+    IndexOption,
+    err,
+    fail,
+    friendly_errors,
+    load_settings,
+    out,
+)
+from newsbot.cli.terminal import print_answer, print_sources
+from newsbot.engine import open_searcher, run_build
 
 app = typer.Typer(
     help="newsbot: answers questions about a news story by quoting its coverage.",
@@ -33,63 +38,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-CorpusOption = Annotated[
-    Path | None, typer.Option("--corpus", help="Corpus folder (default: NEWSBOT_CORPUS_DIR).")
-]
-IndexOption = Annotated[
-    Path | None, typer.Option("--index", help="Index folder (default: NEWSBOT_INDEX_DIR).")
-]
-
-
-def fail(message: str, code: int = 1) -> typer.Exit:
-    """Print one error line to stderr and return the exit to raise."""
-    err.print(f"[bold red]error:[/] {message}", markup=True)
-    return typer.Exit(code)
-
-
-def friendly_errors(command: F) -> F:
-    """Turn the errors a person can meet into one line and an exit code, never a traceback."""
-
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except QuestionError as exc:
-            raise fail(str(exc), code=2) from None
-        except NewsbotError as exc:
-            raise fail(str(exc)) from None
-        except OSError as exc:  # a full disk, a missing folder, a port in use, permissions
-            where = f"{exc.filename}: " if exc.filename else ""
-            raise fail(
-                f"{where}{exc.strerror or exc}; check the path, space and permissions"
-            ) from None
-        except KeyboardInterrupt:
-            raise fail("interrupted", code=130) from None
-
-    return wrapper  # type: ignore[return-value]
-
-
-def load_settings(**overrides: Any) -> Settings:
-    """The settings from the environment and .env, with command-line overrides applied and
-    validated like the rest."""
-    updates = {k: v for k, v in overrides.items() if v is not None}
-    try:
-        settings = Settings()
-        if updates:
-            settings = Settings.model_validate({**settings.model_dump(), **updates})
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        name = ".".join(str(p) for p in first["loc"]) or "setting"
-        raise fail(
-            f"setting {name} is invalid ({first['msg']}): fix the option, the environment or .env",
-            2,
-        ) from None
-    return settings
 
 
 @app.command()
@@ -250,5 +198,5 @@ def chat(index: IndexOption = None) -> None:
 
 
 def main() -> None:
-    """Entry point for ``python -m bot``."""
+    """Entry point of the ``newsbot`` command and ``python -m newsbot``."""
     app()

@@ -7,10 +7,11 @@ from typing import Annotated
 
 import typer
 
-from bot.engine import run_build
 from bot.settings import Settings
 from index.errors import NewsbotError
 from index.ingest import ADDED, FAILED, SKIPPED, FeedResult, Ingester, Outcome, outcome_counts
+from newsbot.cli.options import load_settings
+from newsbot.engine import run_build
 
 
 def add(
@@ -57,9 +58,6 @@ def add(
     if not sources and not feed:
         typer.echo("error: give URLs or files to add, or --feed URL", err=True)
         raise typer.Exit(2)
-    # bot.cli registers this command, so import its helpers only when the command runs.
-    from bot.cli import load_settings
-
     settings = load_settings(corpus_dir=corpus)
     try:
         outcomes = _add_all(settings.corpus_dir, sources or [], feed or [], match or [])
