@@ -140,8 +140,9 @@ def answer_page(hits: Sequence[Hit], page: int, per_page: int) -> str:
     shown = list(hits[page * per_page : (page + 1) * per_page])
     footer = ""
     if pages > 1:
-        first = page * per_page + 1
-        footer = f"\n\n<i>Passages {first}–{first + len(shown) - 1} of {len(hits)}</i>"
+        first, last = page * per_page + 1, page * per_page + len(shown)
+        where = f"{first}" if first == last else f"{first}–{last}"
+        footer = f"\n\n<i>Passages {where} of {len(hits)}</i>"
     while len(shown) > 1:
         text = _fit_blocks(shown, footer)
         if text is not None:

@@ -28,12 +28,16 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
-
-import faiss
-import numpy as np
+from typing import TYPE_CHECKING
 
 from index.errors import IndexNotReady, NewsbotError
 from index.passages import Passage
+
+if TYPE_CHECKING:
+    # FAISS and numpy are imported where vectors are read or written, so that listing the
+    # articles (`newsbot sources`) does without them.
+    import faiss
+    import numpy as np
 
 FORMAT_VERSION = 1
 _FILES = (
@@ -117,6 +121,25 @@ def load_index(index_dir: Path, model: str | None = None, link: str | None = Non
     Raises ``IndexNotReady`` with a one-line instruction when the index is missing, damaged,
     of another format, or built with a model other than ``model``.
     """
+    build, manifest = _verified_build(index_dir, model, link)
+    try:
+        return _read_build(build, manifest)
+    except (OSError, ValueError, KeyError, RuntimeError) as exc:
+        raise IndexNotReady(f"index file in {build} is damaged ({exc}): {_REBUILD_HINT}") from exc
+
+
+def load_articles(index_dir: Path, model: str | None = None) -> dict[str, ArticleInfo]:
+    """The articles of the live build, verified as by ``load_index`` but without reading the
+    vectors (or loading FAISS): what ``newsbot sources`` lists."""
+    build, _ = _verified_build(index_dir, model, None)
+    try:
+        return _read_articles(build)
+    except (OSError, ValueError, TypeError) as exc:
+        raise IndexNotReady(f"index file in {build} is damaged ({exc}): {_REBUILD_HINT}") from exc
+
+
+def _verified_build(index_dir: Path, model: str | None, link: str | None) -> tuple[Path, dict]:
+    """The build folder and its manifest, checked; raises ``IndexNotReady``."""
     build = current_build(index_dir) if link is None else index_dir / link
     if build is None or not build.is_dir():
         raise IndexNotReady(f"no index in {index_dir}: {_REBUILD_HINT}")
@@ -127,10 +150,7 @@ def load_index(index_dir: Path, model: str | None = None, link: str | None = Non
             f"not the configured {model!r}: {_REBUILD_HINT} --full"
         )
     _verify_files(build, manifest)
-    try:
-        return _read_build(build, manifest)
-    except (OSError, ValueError, KeyError, RuntimeError) as exc:
-        raise IndexNotReady(f"index file in {build} is damaged ({exc}): {_REBUILD_HINT}") from exc
+    return build, manifest
 
 
 def _read_manifest(build: Path) -> dict:
@@ -156,11 +176,13 @@ def _verify_files(build: Path, manifest: dict) -> None:
 
 
 def _read_build(build: Path, manifest: dict) -> IndexData:
+    import faiss
+    import numpy as np
+
     index = faiss.read_index(str(build / "vectors.faiss"))
     with (build / "passages.jsonl").open(encoding="utf-8") as handle:
         passages = [_passage_from_row(json.loads(line)) for line in handle]
-    articles_raw = json.loads((build / "articles.json").read_text(encoding="utf-8"))
-    articles = {doc_id: ArticleInfo(**row) for doc_id, row in articles_raw.items()}
+    articles = _read_articles(build)
     vectors = _vectors_in_order(index, [p.id for p in passages])
     return IndexData(
         manifest=manifest,
@@ -173,7 +195,14 @@ def _read_build(build: Path, manifest: dict) -> IndexData:
     )
 
 
+def _read_articles(build: Path) -> dict[str, ArticleInfo]:
+    articles_raw = json.loads((build / "articles.json").read_text(encoding="utf-8"))
+    return {doc_id: ArticleInfo(**row) for doc_id, row in articles_raw.items()}
+
+
 def _vectors_in_order(index: faiss.Index, ids: list[int]) -> np.ndarray:
+    import numpy as np
+
     if index.ntotal != len(ids):
         raise ValueError(f"{index.ntotal} vectors for {len(ids)} passages")
     if not ids:
@@ -228,6 +257,9 @@ def save_index(index_dir: Path, data: IndexData) -> Path:
 
 
 def _write_build(folder: Path, data: IndexData, name: str) -> None:
+    import faiss
+    import numpy as np
+
     ids = np.array([p.id for p in data.passages], dtype=np.int64)
     dim = int(data.vectors.shape[1]) if data.vectors.size else int(data.manifest["dimension"])
     index = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))

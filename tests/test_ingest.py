@@ -549,7 +549,7 @@ def test_cli_add_prints_one_line_per_item_and_a_summary(site, corpus, cli_env):
     lines = result.output.splitlines()
     assert lines[0].startswith("added   Candles in 312 courtyards")
     assert lines[1].startswith(f"skipped {site.url(AMP_SPB)}: already present (2021-02-14-")
-    assert lines[2] == "1 added, 1 skipped, 0 failed"
+    assert lines[2] == "corpus updated: 1 added, 1 skipped, 0 failed"
     assert len(lines) == 3  # --no-build: no index update
     assert not (corpus.parent / "index").exists()
 
@@ -562,7 +562,7 @@ def test_cli_add_exits_non_zero_when_anything_failed(site, corpus, cli_env):
     assert result.exit_code == 1
     assert "failed  " + site.url("/gone.html") + ": the server answered HTTP 404" in result.output
     assert "failed  ftp://x/y: refused 'ftp:' URLs" in result.output
-    assert result.output.splitlines()[-1] == "1 added, 0 skipped, 2 failed"
+    assert result.output.splitlines()[-1] == "corpus updated: 1 added, 0 skipped, 2 failed"
 
 
 def test_cli_add_feed_with_match_and_corpus_option(site, corpus, tmp_path, monkeypatch):
@@ -575,7 +575,7 @@ def test_cli_add_feed_with_match_and_corpus_option(site, corpus, tmp_path, monke
     lines = result.output.splitlines()
     assert lines[0] == f"feed {site.url('/feeds/world.xml')}: 7 entries; story terms: kazan"
     assert sum(line.startswith("added   Kazan") for line in lines) == 1
-    assert lines[-1] == "1 added, 6 skipped, 0 failed"
+    assert lines[-1] == "corpus updated: 1 added, 6 skipped, 0 failed"
 
 
 def test_cli_add_malformed_feed_fails(site, cli_env):
@@ -612,7 +612,7 @@ def test_end_to_end_add_two_articles_rebuild_and_ask(site, corpus, cli_env, embe
     added = run_cli(cli_env, "add", site.url(SPB), site.url(KAZAN))
 
     assert added.exit_code == 0, added.output
-    assert "2 added, 0 skipped, 0 failed" in added.output
+    assert "corpus updated: 2 added, 0 skipped, 0 failed" in added.output
     assert "index updated: 3 articles" in added.output
     asked = run_cli(cli_env, "ask", "--json", question)
     assert asked.exit_code == 0, asked.output

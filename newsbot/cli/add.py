@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from bot.settings import Settings
 from index.errors import NewsbotError
-from index.ingest import ADDED, FAILED, SKIPPED, FeedResult, Ingester, Outcome, outcome_counts
-from newsbot.cli.options import load_settings
-from newsbot.engine import run_build
+from newsbot.cli.options import CorpusOption, fail, friendly_errors, load_settings, out
+from newsbot.cli.terminal import build_summary, counted
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
+    from index.ingest import FeedResult, Outcome
 
 
+@friendly_errors
 def add(
     sources: Annotated[
         list[str] | None,
@@ -39,9 +42,7 @@ def add(
             show_default=False,
         ),
     ] = None,
-    corpus: Annotated[
-        Path | None, typer.Option("--corpus", help="Corpus folder (default: NEWSBOT_CORPUS_DIR).")
-    ] = None,
+    corpus: CorpusOption = None,
     build: Annotated[
         bool,
         typer.Option(
@@ -55,17 +56,24 @@ def add(
 
     Exits with 1 when any item failed (or the rebuild did), 2 when nothing was given to add.
     """
+    import httpx
+
+    from index.ingest import ADDED, FAILED, SKIPPED, outcome_counts
+
     if not sources and not feed:
-        typer.echo("error: give URLs or files to add, or --feed URL", err=True)
-        raise typer.Exit(2)
+        raise fail("give URLs or files to add, or --feed URL", 2)
     settings = load_settings(corpus_dir=corpus)
     try:
         outcomes = _add_all(settings.corpus_dir, sources or [], feed or [], match or [])
-    except NewsbotError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from None
+    except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:
+        # The ingest library reports what it expects as "failed" lines; anything else that a
+        # hostile URL or page can raise still ends in one line, not a traceback.
+        raise fail(f"could not add ({type(exc).__name__}: {exc})") from None
     counts = outcome_counts(outcomes)
-    typer.echo(f"{counts[ADDED]} added, {counts[SKIPPED]} skipped, {counts[FAILED]} failed")
+    state = "updated" if counts[ADDED] else "unchanged"
+    out.print(
+        f"corpus {state}: {counts[ADDED]} added, {counts[SKIPPED]} skipped, {counts[FAILED]} failed"
+    )
     build_failed = build and counts[ADDED] > 0 and not _rebuild(settings)
     if counts[FAILED] or build_failed:
         raise typer.Exit(1)
@@ -75,6 +83,8 @@ def _add_all(
     corpus_dir: Path, sources: list[str], feeds: list[str], match: list[str]
 ) -> list[Outcome]:
     """Add every source, then every feed, printing each result line as soon as it is known."""
+    from index.ingest import Ingester
+
     outcomes: list[Outcome] = []
     with Ingester(corpus_dir) as ingester:
         for source in sources:
@@ -87,29 +97,28 @@ def _add_all(
 
 
 def _echo(outcome: Outcome) -> Outcome:
-    typer.echo(outcome.line)
+    out.print(outcome.line)
     return outcome
 
 
 def _echo_feed_header(result: FeedResult) -> None:
     if result.error:
         return  # the feed itself failed; its failure line says so
-    typer.echo(
-        f"feed {result.feed_url}: {len(result.outcomes)} entries; "
+    out.print(
+        f"feed {result.feed_url}: {counted(len(result.outcomes), 'entry', 'entries')}; "
         f"story terms: {', '.join(result.terms)}"
     )
 
 
 def _rebuild(settings: Settings) -> bool:
     """Run the same incremental build as ``newsbot build``; report it in one line."""
-    typer.echo("updating the index...")
+    from newsbot.engine import run_build
+
+    out.print("updating the index...")
     try:
         report = run_build(settings)
     except NewsbotError as exc:
-        typer.echo(f"error: index not updated: {exc}", err=True)
+        fail(f"index not updated: {exc}")
         return False
-    typer.echo(
-        f"index updated: {report.articles} articles, {report.passages} passages, "
-        f"{report.embedded} embedded now, {report.seconds:.1f} s"
-    )
+    out.print(build_summary(report))
     return True
