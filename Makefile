@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 # torch goes in first, as a CPU build: left to resolve on its own, pip pulls a multi-GB CUDA
-# build. Elsewhere, point TORCH_INDEX at https://download.pytorch.org/whl/cpu.
-TORCH ?= torch==2.13.0
+# build. Its version is pinned in requirements-torch.txt only. Elsewhere, point TORCH_INDEX at
+# https://download.pytorch.org/whl/cpu.
+TORCH ?= -r requirements-torch.txt
 TORCH_INDEX ?=
 PYTEST_ARGS ?=
 export Q
@@ -13,7 +14,7 @@ export Q
 
 setup: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml requirements-torch.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet $(TORCH) $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
@@ -38,7 +39,8 @@ ask: question build
 question:
 	@test -n "$$Q" || { echo 'usage: make ask Q="your question"'; exit 2; }
 
-run: build
+# newsbot run checks the token first, then builds the index itself if there is none.
+run: setup
 	$(BIN)/newsbot run
 
 chat: build

@@ -15,6 +15,7 @@ from types import SimpleNamespace
 
 import httpx
 import pytest
+from rich.console import Console
 from telegram.error import BadRequest, NetworkError, TimedOut
 
 from bot.answering import QuestionWorker
@@ -30,7 +31,7 @@ from index.embed import Embedder
 from index.errors import QuestionError
 from index.live import LiveSearcher
 from index.search import Answer, Hit
-from newsbot.cli.chat import TerminalChat, terminal_text
+from newsbot.cli.chat import TerminalChat, run_chat, terminal_lines, terminal_text
 
 DETAINED = "How many people have been detained since the protests began?"
 
@@ -301,6 +302,38 @@ def test_terminal_rendering_strips_tags_and_unescapes() -> None:
     text = terminal_text(f"<blockquote>a &lt;b&gt; <b>bold</b>\nnext</blockquote>\n— {link}")
     assert text.plain == "│ a <b> bold\n│ next\n— T & U <https://e.org>"
     assert any("bold" in str(span.style) for span in text.spans)
+
+
+def test_terminal_lines_wrap_by_words_with_the_bar_on_every_quote_line() -> None:
+    fragment = "https://e.org/story.html#:~:text=" + "word%20" * 40
+    html_text = (
+        f"<blockquote>{'candles in courtyards ' * 8}<b>the answer</b></blockquote>\n"
+        f'— <a href="{fragment}">Story</a>\n\n<blockquote>second</blockquote>\n— x'
+    )
+    lines = [line.plain for line in terminal_lines(html_text, Console(width=40))]
+    quoted = [line for line in lines if line.startswith("│ ")]
+    assert len(quoted) >= 4 and all(len(line) <= 40 for line in lines)
+    assert all(not line.endswith("courtyar") for line in quoted)  # no word cut mid-way
+    assert " ".join(line[2:].strip() for line in quoted[:-1]).endswith("the answer")
+    assert "— Story <https://e.org/story.html>" in lines and "" in lines
+
+
+def test_terminal_chat_knows_its_own_commands(live: LiveSearcher) -> None:
+    chat = TerminalChat(live, Settings(_env_file=None))
+    unknown = terminal_text(chat.respond("/foo bar")).plain
+    assert unknown.startswith("There is no /foo here") and "/quit" in unknown
+    help_text = terminal_text(chat.respond("/help")).plain
+    assert "/quit" in help_text and "Enter" in help_text and "/ask" not in help_text
+
+
+@pytest.mark.parametrize("ending", [EOFError, KeyboardInterrupt])
+def test_terminal_chat_leaves_quietly(live: LiveSearcher, ending: type[BaseException]) -> None:
+    def read(prompt: str) -> str:
+        raise ending()
+
+    console = Console(file=io.StringIO(), width=80)
+    run_chat(live, Settings(_env_file=None), console, read)  # returns, raises nothing
+    assert "error" not in console.file.getvalue()
 
 
 def test_terminal_chat_uses_the_bot_replies(live: LiveSearcher) -> None:
