@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -26,7 +27,7 @@ from telegram import (
     ReplyParameters,
     Update,
 )
-from telegram.constants import ParseMode
+from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
     Application,
@@ -48,7 +49,7 @@ from bot.settings import Settings
 from bot.story import Story, StoryCache, newest_first
 from index.errors import NewsbotError, QuestionError
 from index.live import LiveSearcher
-from index.search import Hit
+from index.search import Answer, Hit
 
 log = logging.getLogger(__name__)
 
@@ -204,11 +205,13 @@ async def answer_question(update: Update, context: Context, question: str) -> No
             text = replies.rate_limited(s.limiter.per_window, verdict.retry_after)
             await reply(update, text)
         return
+    started = time.perf_counter()
     try:
         answer = await s.worker.ask(question, s.settings.answer_count * s.settings.max_pages)
     except QuestionError:
         await send_usage(update, context)
         return
+    log_answer(answer, started, update.effective_chat.type)
     if not answer.answered:
         await reply(update, replies.not_found(answer.question))
         return
@@ -218,10 +221,29 @@ async def answer_question(update: Update, context: Context, question: str) -> No
     await reply(update, text, answer_keyboard(answer_id, cached, 0))
 
 
+def log_answer(answer: Answer, started: float, chat_type: str) -> None:
+    """One INFO line per question: the verdict, confidence, latency and chat type; never the
+    question's text or who asked."""
+    log.info(
+        "question %s (confidence %.3f) in %.0f ms, %s chat",
+        "answered" if answer.answered else "not answered",
+        answer.confidence,
+        (time.perf_counter() - started) * 1000,
+        chat_type,
+    )
+
+
 async def send_usage(update: Update, context: Context) -> None:
-    """The usage line for a question-less /ask or mention, with an example the bot answers."""
+    """How to ask, with an example the bot answers: the /ask usage line, except for an empty
+    message in a private chat, where any message is a question."""
     story = await current_story(services(context))
-    await reply(update, replies.usage_text(story.examples[0] if story.examples else None))
+    example = story.examples[0] if story.examples else None
+    message, chat = update.effective_message, update.effective_chat
+    command = message is not None and (message.text or "").lstrip().startswith("/")
+    if chat is not None and chat.type == ChatType.PRIVATE and not command:
+        await reply(update, replies.empty_question(example))
+    else:
+        await reply(update, replies.usage_text(example))
 
 
 async def current_story(s: Services) -> Story:
@@ -291,10 +313,13 @@ async def inline_query(update: Update, context: Context) -> None:
         )
         await with_retries(lambda: query.answer([], cache_time=0, is_personal=True, button=button))
         return
+    started = time.perf_counter()
     try:
         answer = await s.worker.ask(query.query, s.settings.answer_count)
     except QuestionError:
         answer = None
+    else:
+        log_answer(answer, started, "inline")
     results = inline_results(answer.passages) if answer else []
     button = None
     if not results:

@@ -320,6 +320,12 @@ def usage_text(example: str | None) -> str:
     )
 
 
+def empty_question(example: str | None) -> str:
+    """The reply to an empty message in a private chat, where every message is a question."""
+    sample = escape(clip(example or "what happened?", 200))
+    return f"Send me a question about the story, for example: <i>{sample}</i>"
+
+
 def rate_limited(per_minute: int, retry_after: float) -> str:
     """The friendly message for someone asking faster than the per-minute limit."""
     seconds = max(1, round(retry_after))

@@ -53,6 +53,16 @@ def test_run_with_a_plain_http_webhook_is_refused(clean_env: dict[str, str]) -> 
     assert code == 1 and "must start with https://" in output and "Traceback" not in output
 
 
+def test_a_webhook_url_carrying_the_token_is_refused_without_repeating_it(
+    clean_env: dict[str, str],
+) -> None:
+    env = {"TELEGRAM_BOT_TOKEN": "123:abcdefghijkl"}
+    url = "http://example.org/bot123:abcdefghijkl/hook"
+    code, output = invoke(["run", "--webhook-url", url], env)
+    assert code == 1 and "must start with https://" in output
+    assert "abcdefghijkl" not in output and "Traceback" not in output
+
+
 async def test_run_with_a_rejected_token_fails_in_one_line(
     clean_env: dict[str, str], fake_tg: FakeTelegram, tmp_path: Path
 ) -> None:

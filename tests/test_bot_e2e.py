@@ -575,3 +575,52 @@ async def test_webhook_mode_with_secret_token(
             "sendMessage", lambda r: replied_to(r) == message["message_id"]
         )
         assert "detained over 7,000 people" in sent.result["text"]
+
+
+async def test_webhook_refuses_malformed_bodies_with_400_and_no_traceback(
+    fake_tg: FakeTelegram, seed_index: Path, embedder: Embedder, bot_logs
+) -> None:
+    settings = bot_settings(
+        fake_tg, index_dir=seed_index, webhook_listen="127.0.0.1", webhook_port=_free_port()
+    )
+    options = webhook_options(settings, "https://bot.example.org/hook")
+    headers = {"X-Telegram-Bot-Api-Secret-Token": options["secret_token"]}
+    url = f"http://127.0.0.1:{settings.webhook_port}/hook"
+    async with running_bot(settings, embedder, webhook=options):
+        async with httpx.AsyncClient() as client:
+            for body in (b"{not json", b"\xff\xfe", b"[1, 2]", b'{"update_id": "x"}'):
+                sent = await client.post(
+                    url, content=body, headers={**headers, "Content-Type": "application/json"}
+                )
+                assert sent.status_code == 400, body
+            plain = await client.post(url, content=b"{}", headers=headers)
+            assert plain.status_code == 415
+            alice = fake_tg.user(1, "Alice")
+            message = fake_tg.add_message(fake_tg.private_chat(alice), alice, DETAINED)
+            ok = await client.post(url, json={"update_id": 7, "message": message}, headers=headers)
+            assert ok.status_code == 200
+        await fake_tg.wait_for("sendMessage", lambda r: replied_to(r) == message["message_id"])
+    logs = bot_logs.getvalue()
+    assert "Traceback" not in logs
+    assert logs.count("webhook: refused a request that is not an update") == 4
+
+
+async def test_whitespace_only_private_message_is_an_empty_question(bot: BotUnderTest) -> None:
+    alice = bot.tg.user(1, "Alice")
+    sent = await bot.say(bot.tg.private_chat(alice), alice, "   \n\t ")
+    assert sent.result["text"].startswith("Send me a question about the story")
+    assert "/ask" not in sent.result["text"]
+
+
+async def test_each_question_is_logged_once_at_info_without_text_or_ids(
+    bot: BotUnderTest, bot_logs
+) -> None:
+    alice = bot.tg.user(4242, "Alice")
+    await bot.say(bot.tg.private_chat(alice), alice, DETAINED)
+    await bot.say(bot.tg.private_chat(alice), alice, OFF_TOPIC)
+    logged = bot_logs.getvalue().splitlines()
+    lines = [line for line in logged if line.startswith("INFO bot.handlers: question")]
+    assert len(lines) == 2
+    assert "question answered" in lines[0] and "question not answered" in lines[1]
+    assert all(" ms, private chat" in line for line in lines)
+    assert not any("detained" in line or "France" in line or "4242" in line for line in lines)

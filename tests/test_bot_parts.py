@@ -21,7 +21,7 @@ from telegram.error import BadRequest, NetworkError, TimedOut
 from bot.answering import QuestionWorker
 from bot.application import WATCHER, _post_shutdown
 from bot.handlers import SERVICES
-from bot.logs import REDACTED, TokenRedactor, redact_token
+from bot.logs import REDACTED, TokenRedactor, quiet_http_loggers, redact_token
 from bot.paging import AnswerCache, CachedAnswer, answer_keyboard, more_data
 from bot.ratelimit import RateLimiter
 from bot.retry import with_retries
@@ -29,6 +29,7 @@ from bot.settings import Settings
 from bot.story import StoryCache
 from index.embed import Embedder
 from index.errors import QuestionError
+from index.lexical import LexicalScorer
 from index.live import LiveSearcher
 from index.search import Answer, Hit
 from newsbot.cli.chat import TerminalChat, run_chat, terminal_lines, terminal_text
@@ -292,6 +293,13 @@ def test_a_malformed_log_call_fails_in_the_handler_without_the_token(
     assert reported.count("--- Logging error ---") == 2
     assert f"/bot{REDACTED}/getMe" in reported
     assert "MALFORMED-secret-part" not in reported and token not in reported
+
+
+def test_bm25s_debug_lines_stay_out_of_the_logs(caplog: pytest.LogCaptureFixture) -> None:
+    quiet_http_loggers()  # what configure_logging and build_application do
+    with caplog.at_level(logging.DEBUG):
+        LexicalScorer(["Candles were lit in courtyards.", "Police detained people."])
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("bm25s")] == []
 
 
 # ---- terminal chat ------------------------------------------------------------------------
