@@ -10,7 +10,7 @@ TORCH_INDEX ?=
 PYTEST_ARGS ?=
 export Q
 
-.PHONY: setup test lint ask question build run chat bench clean
+.PHONY: setup test test-fast lint ask question build run chat bench clean
 
 setup: $(VENV)/.installed
 
@@ -25,6 +25,10 @@ test: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The tests that do not load the embedding model (seconds, not minutes); make test runs all.
+test-fast: setup
+	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
 
 lint: setup
 	$(BIN)/ruff check .

@@ -122,6 +122,7 @@ def test_chat_answers_in_the_terminal(
     assert "Try asking" in output and "detained over 7,000 people" in output
 
 
+@pytest.mark.slow
 async def test_newsbot_run_builds_its_index_answers_and_stops_on_sigterm(
     fake_tg: FakeTelegram, corpus_copy: Path, tmp_path: Path
 ) -> None:

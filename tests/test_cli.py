@@ -117,6 +117,7 @@ def test_invalid_setting_is_one_line(tmp_path: Path) -> None:
     assert "NEWSBOT_THREADS" in result.stderr and "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 def test_build_prints_summary_and_stops_on_bad_article(corpus_copy: Path, tmp_path: Path) -> None:
     env = {"NEWSBOT_INDEX_DIR": str(tmp_path / "index"), "NEWSBOT_CORPUS_DIR": str(corpus_copy)}
     first = _run("build", env=env)
