@@ -40,11 +40,12 @@ def invoke(args: list[str], env: dict[str, str]) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-def test_run_without_a_token_says_how_to_get_one(clean_env: dict[str, str]) -> None:
+def test_run_without_a_token_says_how_to_get_one(clean_env: dict[str, str], tmp_path: Path) -> None:
     code, output = invoke(["run"], clean_env)
     assert code == 2
     assert BOTFATHER_LINE in output and "TELEGRAM_BOT_TOKEN" in output
     assert "Traceback" not in output and len(output.strip().splitlines()) == 1
+    assert not (tmp_path / "var").exists()  # said before building anything
 
 
 def test_run_with_a_plain_http_webhook_is_refused(clean_env: dict[str, str]) -> None:
