@@ -218,6 +218,15 @@ def test_wording_plurals_and_no_doubled_quote(runner: CliRunner, seed_index: Pat
     assert not answer.output.startswith("\n")
 
 
+def test_build_errors_have_no_blank_line_before_them(runner: CliRunner, tmp_path: Path) -> None:
+    failed = runner.invoke(app, ["build", "--corpus", str(tmp_path / "nope")])
+    assert failed.exit_code == 1 and failed.output.startswith("error: corpus folder")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    nothing = runner.invoke(app, ["build", "--corpus", str(empty), "--index", str(tmp_path / "i")])
+    assert nothing.exit_code == 1 and nothing.output.startswith("error: no articles in")
+
+
 def test_build_hint_names_the_index_that_was_passed(runner: CliRunner, tmp_path: Path) -> None:
     missing = tmp_path / "my index"
     result = runner.invoke(app, ["ask", "--index", str(missing), "who?"])

@@ -96,6 +96,8 @@ def _progress_bar() -> Progress:
         TimeElapsedColumn(),
         console=err,
         transient=True,
+        # Only on a terminal: elsewhere a progress display is just a blank line in the log.
+        disable=not err.is_terminal,
     )
 
 

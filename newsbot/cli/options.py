@@ -21,8 +21,8 @@ out = data_console()
 err = data_console(stderr=True)
 
 F = TypeVar("F", bound=Callable[..., Any])
-# An error line names a path or URL; one that is absurdly long is cut.
-MAX_NAME = 120
+# An error line names a path or URL; one that is absurdly long (a 100,000-character URL) is cut.
+MAX_NAME = 1000
 
 CorpusOption = Annotated[
     Path | None, typer.Option("--corpus", help="Corpus folder (default: NEWSBOT_CORPUS_DIR).")
