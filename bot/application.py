@@ -32,6 +32,7 @@ from bot.reloading import IndexWatcher
 from bot.retry import with_retries
 from bot.settings import Settings
 from bot.translations import mark, translator
+from bot.webhook import serving_webhook
 from index.errors import NewsbotError
 from index.live import LiveSearcher
 
@@ -165,22 +166,23 @@ async def running(
     application: Application, poll_timeout: int = 10, webhook: dict[str, Any] | None = None
 ) -> AsyncIterator[Application]:
     """Run ``application`` inside the current event loop for the block: long polling, or with
-    ``webhook`` (``start_webhook`` arguments, see ``bot.runner.webhook_options``) a webhook.
+    ``webhook`` (see ``bot.runner.webhook_options``) our webhook server (bot/webhook.py).
 
-    What ``run_polling``/``run_webhook`` do minus the signal handling and the loop: for
-    embedding the bot in a running event loop (tests, benchmarks).
+    What ``run_polling`` does minus the signal handling and the loop: ``newsbot run`` in
+    webhook mode, and the bot embedded in a running event loop (tests, benchmarks).
     """
     await application.initialize()
     try:
         await _post_init(application)
-        if webhook is None:
-            await application.updater.start_polling(
-                poll_interval=0, timeout=poll_timeout, allowed_updates=ALLOWED_UPDATES
-            )
-        else:
-            await application.updater.start_webhook(**webhook)
-        await application.start()
-        yield application
+        async with contextlib.AsyncExitStack() as stack:
+            if webhook is None:
+                await application.updater.start_polling(
+                    poll_interval=0, timeout=poll_timeout, allowed_updates=ALLOWED_UPDATES
+                )
+            else:
+                await stack.enter_async_context(serving_webhook(application, **webhook))
+            await application.start()
+            yield application
     finally:
         if application.updater.running:
             await application.updater.stop()

@@ -27,7 +27,7 @@ from telegram import (
     ReplyParameters,
     Update,
 )
-from telegram.constants import ParseMode
+from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
     Application,
@@ -54,7 +54,7 @@ from bot.translations import Translator, translator
 from bot.verdict import verdict_of
 from index.errors import NewsbotError, QuestionError
 from index.live import LiveSearcher
-from index.search import Hit
+from index.search import Answer, Hit
 
 log = logging.getLogger(__name__)
 
@@ -244,6 +244,7 @@ async def answer_question(update: Update, context: Context, question: str) -> No
     except QuestionError:
         await send_usage(update, context, t)
         return
+    log_answer(answer, started, update.effective_chat.type)
     if not answer.answered:
         await reply(update, replies.not_found(answer.question, t))
     else:
@@ -266,11 +267,29 @@ async def answer_question(update: Update, context: Context, question: str) -> No
     )
 
 
+def log_answer(answer: Answer, started: float, chat_type: str) -> None:
+    """One INFO line per question: the verdict, confidence, latency and chat type; never the
+    question's text or who asked."""
+    log.info(
+        "question: verdict %s (confidence %.3f) in %.0f ms, %s chat",
+        verdict_of(answer),
+        answer.confidence,
+        (time.monotonic() - started) * 1000,
+        chat_type,
+    )
+
+
 async def send_usage(update: Update, context: Context, t: Translator) -> None:
-    """The usage line for a question-less /ask or mention, with an example the bot answers."""
+    """How to ask, with an example the bot answers: the /ask usage line, except for an empty
+    message in a private chat, where any message is a question."""
     story = await current_story(services(context))
     example = story.examples[0] if story.examples else None
-    await reply(update, replies.usage_text(example, t))
+    message, chat = update.effective_message, update.effective_chat
+    command = message is not None and (message.text or "").lstrip().startswith("/")
+    if chat is not None and chat.type == ChatType.PRIVATE and not command:
+        await reply(update, replies.empty_question(example, t))
+    else:
+        await reply(update, replies.usage_text(example, t))
 
 
 async def current_story(s: Services) -> Story:
@@ -352,6 +371,8 @@ async def inline_query(update: Update, context: Context) -> None:
         answer = await s.worker.ask(query.query, s.settings.answer_count)
     except QuestionError:
         answer = None
+    else:
+        log_answer(answer, started, "inline")
     results = inline_results(answer.passages, t) if answer else []
     button = None
     if not results:

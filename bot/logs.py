@@ -12,7 +12,9 @@ import logging
 from collections.abc import Callable, Iterable, Mapping
 
 REDACTED = "[token]"
-_QUIET_LOGGERS = ("httpx", "httpcore", "apscheduler")
+# HTTP clients log every URL at INFO (the token is in them); bm25s sets its own logger to
+# DEBUG on import, which would print its index-building lines at any configured level.
+_QUIET_LOGGERS = ("httpx", "httpcore", "apscheduler", "bm25s")
 
 
 class TokenRedactor(logging.Filter):
@@ -89,7 +91,7 @@ def redact_token(token: str) -> TokenRedactor:
 
 
 def configure_logging(level: str) -> None:
-    """Log to stderr at ``level``; HTTP client loggers only from WARNING (they log URLs)."""
+    """Log to stderr at ``level``; HTTP client and bm25s loggers only from WARNING."""
     logging.basicConfig(
         level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -97,6 +99,6 @@ def configure_logging(level: str) -> None:
 
 
 def quiet_http_loggers() -> None:
-    """Set the HTTP client loggers to WARNING, as PTB's own examples do."""
+    """Set the HTTP client loggers to WARNING, as PTB's own examples do, and bm25s's too."""
     for name in _QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)

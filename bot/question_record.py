@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 
 from bot.answering import deliver
 from bot.question_groups import QuestionGroup, group_questions
-from bot.state_db import StateUnavailable, connect, migrate
+from bot.state_db import DAY, StateUnavailable, connect, migrate
 from bot.verdict import verdict_of
 from index.search import Answer
 
@@ -56,7 +56,6 @@ MIGRATIONS = [
     CREATE INDEX questions_by_time ON questions (asked_at)
     """,
 ]
-DAY = 86400.0
 PURGE_EVERY = 3600.0
 # An inline query is recorded once the reader has typed nothing more for this long.
 SETTLE_SECONDS = 3.0

@@ -158,12 +158,18 @@ def answer_page(
     shown = list(hits[page * per_page : (page + 1) * per_page])
     footer = ""
     if pages > 1:
-        first = page * per_page + 1
-        where = t.gettext("Passages %(first)d–%(last)d of %(total)d") % {
-            "first": first,
-            "last": first + len(shown) - 1,
-            "total": len(hits),
-        }
+        first, last = page * per_page + 1, page * per_page + len(shown)
+        if first == last:
+            where = t.gettext("Passage %(first)d of %(total)d") % {
+                "first": first,
+                "total": len(hits),
+            }
+        else:
+            where = t.gettext("Passages %(first)d–%(last)d of %(total)d") % {
+                "first": first,
+                "last": last,
+                "total": len(hits),
+            }
         footer = f"\n\n<i>{escape(where)}</i>"
     header = f"<i>{escape(t.gettext(RELATED))}</i>\n" if related else ""
     while len(shown) > 1:
@@ -409,6 +415,13 @@ def usage_text(example: str | None, t: Translator = ENGLISH_TEXTS) -> str:
         "message to look that message up."
     )
     return escape(text) % {"example": f"<code>/ask {sample}</code>"}
+
+
+def empty_question(example: str | None, t: Translator = ENGLISH_TEXTS) -> str:
+    """The reply to an empty message in a private chat, where every message is a question."""
+    sample = escape(clip(example or t.gettext("what happened?"), 200))
+    text = t.gettext("Send me a question about the story, for example: %(example)s")
+    return escape(text) % {"example": f"<i>{sample}</i>"}
 
 
 def rate_limited(per_minute: int, retry_after: float, t: Translator = ENGLISH_TEXTS) -> str:

@@ -1,7 +1,8 @@
 """``newsbot run``: check the token, make sure there is an index, then serve until stopped.
 
-Long polling by default; with a webhook URL, PTB's webhook server with a secret token.
-SIGINT and SIGTERM stop either cleanly (PTB's ``run_*`` handle them); SIGHUP reloads the index.
+Long polling by default (PTB's ``run_polling``); with a webhook URL, our webhook server
+(bot/webhook.py) with a secret token. SIGINT and SIGTERM stop either cleanly; SIGHUP reloads
+the index.
 """
 
 from __future__ import annotations
@@ -9,19 +10,21 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import signal
 from typing import Any
 from urllib.parse import urlsplit
 
 from telegram import Bot
 from telegram.error import InvalidToken, NetworkError
+from telegram.ext import Application
 
-from bot.application import ALLOWED_UPDATES, bot_token, build_application
-from bot.engine import load_embedder, open_searcher, run_build
+from bot.application import ALLOWED_UPDATES, bot_token, build_application, running
 from bot.logs import configure_logging, redact_token
 from bot.settings import Settings
 from index.embed import Embedder
 from index.errors import NewsbotError
 from index.store import current_build
+from newsbot.engine import load_embedder, open_searcher, run_build
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +48,8 @@ def run_bot(settings: Settings, webhook_url: str | None = None) -> None:
     token = bot_token(settings)
     redact_token(token)
     if webhook_url is not None and not webhook_url.startswith("https://"):
-        raise BadWebhookUrl(f"the webhook URL must start with https:// (got {webhook_url!r})")
+        shown = redact_token(token).redact(webhook_url)
+        raise BadWebhookUrl(f"the webhook URL must start with https:// (got {shown!r})")
     # Checked before loading the model, so a bad token fails in a second, not after a build.
     username = asyncio.run(check_token(settings, token))
     embedder = load_embedder(settings)
@@ -58,7 +62,7 @@ def run_bot(settings: Settings, webhook_url: str | None = None) -> None:
                 poll_interval=0, timeout=settings.poll_timeout, allowed_updates=ALLOWED_UPDATES
             )
         else:
-            application.run_webhook(**webhook_options(settings, webhook_url))
+            asyncio.run(serve_until_stopped(application, webhook_options(settings, webhook_url)))
     except InvalidToken as exc:
         raise TokenRejected(_rejected_message()) from exc
 
@@ -86,6 +90,20 @@ def _rejected_message() -> str:
     )
 
 
+async def serve_until_stopped(application: Application, webhook: dict[str, Any]) -> None:
+    """Webhook mode until SIGINT or SIGTERM (what ``run_polling`` does for polling)."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for stop_signal in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(stop_signal, stop.set)
+    try:
+        async with running(application, webhook=webhook):
+            await stop.wait()
+    finally:
+        for stop_signal in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(stop_signal)
+
+
 def ensure_index(settings: Settings, embedder: Embedder) -> None:
     """Build the index from the corpus if there is none yet (the model is already loaded)."""
     if current_build(settings.index_dir) is not None:
@@ -96,7 +114,7 @@ def ensure_index(settings: Settings, embedder: Embedder) -> None:
 
 
 def webhook_options(settings: Settings, webhook_url: str) -> dict[str, Any]:
-    """Keyword arguments for ``run_webhook``/``start_webhook``: listen where configured, on the
+    """Keyword arguments for ``bot.webhook.serving_webhook``: listen where configured, on the
     URL's path, with a secret token (configured, or a fresh random one for this run)."""
     if settings.webhook_secret is not None:
         secret = settings.webhook_secret.get_secret_value()

@@ -1,17 +1,35 @@
-"""The one configuration object, read from the environment and an optional ``.env`` file."""
+"""The one configuration object, read from the environment and an optional ``.env`` file.
+
+Every setting ``name`` is read from ``NEWSBOT_NAME`` (case does not matter), except the two
+Telegram names BotFather's guides use: ``TELEGRAM_BOT_TOKEN`` and ``TELEGRAM_API_BASE_URL``.
+``.env.example`` lists them all with their defaults (a test keeps it complete).
+"""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from index.articles import MAX_ARTICLE_BYTES
-from index.embed import DEFAULT_BACKEND, DEFAULT_MODEL, Backend, model_identity
-from index.search import SearchOptions
 from newsbot.ingest.limits import DEFAULT_TIMEOUT, MAX_FEED_ENTRIES
+
+if TYPE_CHECKING:
+    from index.search import SearchOptions
+
+ENV_PREFIX = "NEWSBOT_"
+ENV_FILE = ".env"
+# Kept here rather than imported from index/ so that reading settings (every command, even
+# --help) does not load numpy, faiss and the model code; tests check both match the engine's.
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+DEFAULT_ABSTAIN_THRESHOLD = 0.265
+# The embedding backends of index/embed.py (``Backend``), likewise.
+Backend = Literal["torch", "onnx-int8"]
+DEFAULT_BACKEND: Backend = "torch"
 
 # Shown by /start only if the index in service answers them (see bot/story.py).
 DEFAULT_EXAMPLES = (
@@ -22,10 +40,14 @@ DEFAULT_EXAMPLES = (
 
 
 class Settings(BaseSettings):
-    """Every setting of newsbot. Environment names are given in ``validation_alias``."""
+    """Every setting of newsbot; see the module docstring for the environment names."""
 
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+        env_prefix=ENV_PREFIX,
+        env_file=ENV_FILE,
+        env_file_encoding="utf-8",
+        extra="ignore",
+        populate_by_name=True,
     )
 
     telegram_bot_token: SecretStr | None = Field(
@@ -35,120 +57,43 @@ class Settings(BaseSettings):
         default="https://api.telegram.org/bot",
         validation_alias=AliasChoices("TELEGRAM_API_BASE_URL", "telegram_api_base_url"),
     )
-    admin_ids: Annotated[list[int], NoDecode] = Field(
-        default_factory=list, validation_alias=AliasChoices("NEWSBOT_ADMIN_IDS", "admin_ids")
-    )
-    corpus_dir: Path = Field(
-        default=Path("corpus"), validation_alias=AliasChoices("NEWSBOT_CORPUS_DIR", "corpus_dir")
-    )
-    index_dir: Path = Field(
-        default=Path("var/index"), validation_alias=AliasChoices("NEWSBOT_INDEX_DIR", "index_dir")
-    )
-    model: str = Field(
-        default=DEFAULT_MODEL, validation_alias=AliasChoices("NEWSBOT_MODEL", "model")
-    )
-    backend: Backend = Field(
-        default=DEFAULT_BACKEND, validation_alias=AliasChoices("NEWSBOT_BACKEND", "backend")
-    )
-    threads: int = Field(
-        default=2, ge=1, validation_alias=AliasChoices("NEWSBOT_THREADS", "threads")
-    )
-    answer_count: int = Field(
-        default=3,
-        ge=1,
-        le=10,
-        validation_alias=AliasChoices("NEWSBOT_ANSWER_COUNT", "answer_count"),
-    )
-    abstain_threshold: float = Field(
-        default=SearchOptions().threshold,
-        validation_alias=AliasChoices("NEWSBOT_ABSTAIN_THRESHOLD", "abstain_threshold"),
-    )
-    questions_per_minute: int = Field(
-        default=10,
-        ge=1,
-        validation_alias=AliasChoices("NEWSBOT_QUESTIONS_PER_MINUTE", "questions_per_minute"),
-    )
-    reload_interval: float = Field(
-        default=2.0,
-        gt=0,
-        validation_alias=AliasChoices("NEWSBOT_RELOAD_INTERVAL", "reload_interval"),
-    )
-    webhook_secret: SecretStr | None = Field(
-        default=None, validation_alias=AliasChoices("NEWSBOT_WEBHOOK_SECRET", "webhook_secret")
-    )
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
-        default="INFO", validation_alias=AliasChoices("NEWSBOT_LOG_LEVEL", "log_level")
-    )
+    admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    corpus_dir: Path = Path("corpus")
+    index_dir: Path = Path("var/index")
+    model: str = DEFAULT_MODEL
+    backend: Backend = DEFAULT_BACKEND
+    threads: int = Field(default=2, ge=1)
+    answer_count: int = Field(default=3, ge=1, le=10)
+    abstain_threshold: float = DEFAULT_ABSTAIN_THRESHOLD
+    questions_per_minute: int = Field(default=10, ge=1)
+    reload_interval: float = Field(default=2.0, gt=0)
+    webhook_secret: SecretStr | None = None
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
 
     # --- the corpus and newsbot add -----------------------------------------------------------
-    max_article_bytes: int = Field(
-        default=MAX_ARTICLE_BYTES,
-        ge=1,
-        validation_alias=AliasChoices("NEWSBOT_MAX_ARTICLE_BYTES", "max_article_bytes"),
-    )
-    max_feed_entries: int = Field(
-        default=MAX_FEED_ENTRIES,
-        ge=1,
-        validation_alias=AliasChoices("NEWSBOT_MAX_FEED_ENTRIES", "max_feed_entries"),
-    )
-    download_timeout: float = Field(
-        default=DEFAULT_TIMEOUT,
-        gt=0,
-        validation_alias=AliasChoices("NEWSBOT_DOWNLOAD_TIMEOUT", "download_timeout"),
-    )
+    max_article_bytes: int = Field(default=MAX_ARTICLE_BYTES, ge=1)
+    max_feed_entries: int = Field(default=MAX_FEED_ENTRIES, ge=1)
+    download_timeout: float = Field(default=DEFAULT_TIMEOUT, gt=0)
 
     # --- the Telegram bot ---------------------------------------------------------------------
-    batch_window_ms: float = Field(
-        default=5.0,
-        ge=0,
-        validation_alias=AliasChoices("NEWSBOT_BATCH_WINDOW_MS", "batch_window_ms"),
-    )
-    max_batch: int = Field(
-        default=32, ge=1, validation_alias=AliasChoices("NEWSBOT_MAX_BATCH", "max_batch")
-    )
-    max_pages: int = Field(
-        default=3, ge=1, le=10, validation_alias=AliasChoices("NEWSBOT_MAX_PAGES", "max_pages")
-    )
-    inline_queries_per_minute: int = Field(
-        default=30,
-        ge=1,
-        validation_alias=AliasChoices(
-            "NEWSBOT_INLINE_QUERIES_PER_MINUTE", "inline_queries_per_minute"
-        ),
-    )
-    max_sends_per_second: float = Field(
-        default=30.0,
-        ge=0,
-        validation_alias=AliasChoices("NEWSBOT_MAX_SENDS_PER_SECOND", "max_sends_per_second"),
-    )
-    poll_timeout: int = Field(
-        default=10,
-        ge=0,
-        validation_alias=AliasChoices("NEWSBOT_POLL_TIMEOUT", "poll_timeout"),
-    )
-    webhook_listen: str = Field(
-        default="0.0.0.0",
-        validation_alias=AliasChoices("NEWSBOT_WEBHOOK_LISTEN", "webhook_listen"),
-    )
-    webhook_port: int = Field(
-        default=8443,
-        ge=1,
-        le=65535,
-        validation_alias=AliasChoices("NEWSBOT_WEBHOOK_PORT", "webhook_port"),
-    )
+    batch_window_ms: float = Field(default=5.0, ge=0)
+    max_batch: int = Field(default=32, ge=1)
+    max_pages: int = Field(default=3, ge=1, le=10)
+    inline_queries_per_minute: int = Field(default=30, ge=1)
+    max_sends_per_second: float = Field(default=30.0, ge=0)
+    poll_timeout: int = Field(default=10, ge=0)
+    webhook_listen: str = "0.0.0.0"
+    webhook_port: int = Field(default=8443, ge=1, le=65535)
+
     # --- the record of questions (bot/question_record.py) and the bot's state file ------------
     state_path: Path = Field(
         default=Path("var/state.sqlite3"),
         validation_alias=AliasChoices("NEWSBOT_STATE", "state_path"),
     )
-    record_days: float = Field(
-        default=30,
-        ge=0,
-        validation_alias=AliasChoices("NEWSBOT_RECORD_DAYS", "record_days"),
-    )
+    record_days: float = Field(default=30, ge=0)
+
     example_questions: Annotated[list[str], NoDecode] = Field(
-        default_factory=lambda: list(DEFAULT_EXAMPLES),
-        validation_alias=AliasChoices("NEWSBOT_EXAMPLE_QUESTIONS", "example_questions"),
+        default_factory=lambda: list(DEFAULT_EXAMPLES)
     )
 
     @field_validator("log_level", mode="before")
@@ -174,8 +119,46 @@ class Settings(BaseSettings):
 
     def model_identity(self) -> str:
         """The model as an index records it: name and backend."""
+        from index.embed import model_identity
+
         return model_identity(self.model, self.backend)
 
     def search_options(self) -> SearchOptions:
         """Search options as configured."""
+        from index.search import SearchOptions
+
         return SearchOptions(k=self.answer_count, threshold=self.abstain_threshold)
+
+
+def environment_names() -> dict[str, str]:
+    """Each setting's environment name (upper case) -> its field name."""
+    names = {}
+    for field_name, info in Settings.model_fields.items():
+        alias = info.validation_alias
+        if isinstance(alias, AliasChoices):
+            names[str(alias.choices[0]).upper()] = field_name
+        else:
+            names[f"{ENV_PREFIX}{field_name}".upper()] = field_name
+    return names
+
+
+def unknown_names(
+    environ: Mapping[str, str] | None = None, env_file: Path | None = Path(ENV_FILE)
+) -> list[tuple[str, str]]:
+    """``NEWSBOT_*`` names set in the environment or ``env_file`` that are no setting (a typo
+    would otherwise be ignored silently), as (name, where) pairs."""
+    from dotenv import dotenv_values
+
+    known = environment_names()
+    found: list[tuple[str, str]] = []
+    sources: list[tuple[str, Mapping[str, str | None]]] = [
+        ("the environment", os.environ if environ is None else environ)
+    ]
+    if env_file is not None and env_file.is_file():
+        sources.append((str(env_file), dotenv_values(env_file)))
+    for where, values in sources:
+        for name in values:
+            upper = name.upper()
+            if upper.startswith(ENV_PREFIX) and upper not in known:
+                found.append((name, where))
+    return found

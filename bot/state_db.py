@@ -23,6 +23,7 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_SECONDS = 5.0
+DAY = 86400.0  # seconds, for retention and reports
 
 
 class StateUnavailable(Exception):

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from index.search import Answer
-from index.store import ArticleInfo, IndexData
+if TYPE_CHECKING:  # only types: `newsbot sources` must not load the search stack
+    from index.search import Answer
+    from index.store import ArticleInfo, IndexData
 
 EXAMPLES_SHOWN = 3
 
@@ -22,7 +24,12 @@ class Story:
 
 def newest_first(data: IndexData) -> tuple[ArticleInfo, ...]:
     """The articles of a build, newest first (then by title)."""
-    return tuple(sorted(data.articles.values(), key=lambda a: (a.published, a.title), reverse=True))
+    return by_date(data.articles.values())
+
+
+def by_date(articles: Iterable[ArticleInfo]) -> tuple[ArticleInfo, ...]:
+    """``articles`` newest first (then by title)."""
+    return tuple(sorted(articles, key=lambda a: (a.published, a.title), reverse=True))
 
 
 def story_of(data: IndexData, answers: Sequence[Answer]) -> Story:

@@ -40,14 +40,18 @@ import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from index.columns import ColumnWriter, open_column
-from index.dense import DenseIndex
 from index.errors import IndexNotReady, NewsbotError
-from index.lexical import LexicalScorer
 from index.passages import Passage
+
+if TYPE_CHECKING:
+    # Loaded only when an index is searched: listing its articles needs neither faiss nor bm25s.
+    from index.dense import DenseIndex
+    from index.lexical import LexicalScorer
 
 FORMAT_VERSION = 2
 _KEEP_BUILDS = 2
@@ -222,15 +226,7 @@ def load_index(index_dir: Path, model: str | None = None, link: str | None = Non
     index is missing, damaged, unreadable, of another format, or built with a model other than
     ``model``.
     """
-    build = current_build(index_dir) if link is None else index_dir / link
-    if build is None or not build.is_dir():
-        raise IndexNotReady(f"no index in {index_dir}: {_REBUILD_HINT}")
-    manifest = read_manifest(build)
-    if model is not None and manifest.get("model") != model:
-        raise IndexNotReady(
-            f"the index in {index_dir} was built with model {manifest.get('model')!r}, "
-            f"not the configured {model!r}: {_REBUILD_HINT} --full"
-        )
+    build, manifest = _checked_build(index_dir, model, link)
     try:
         return _read_build(build, manifest)
     except PermissionError as exc:
@@ -244,6 +240,45 @@ def load_index(index_dir: Path, model: str | None = None, link: str | None = Non
         raise IndexNotReady(
             f"index file in {build} is damaged ({_reason(exc)}): {_REBUILD_HINT}"
         ) from exc
+
+
+def load_articles(index_dir: Path, model: str | None = None) -> dict[str, ArticleInfo]:
+    """The articles of the live build, checked as by ``load_index`` (manifest, model, file
+    sizes) but without mapping the arrays or loading FAISS: what ``newsbot sources`` lists."""
+    build, _ = _checked_build(index_dir, model, None)
+    try:
+        rows = json.loads((build / "articles.json").read_text(encoding="utf-8"))
+        return {row["doc_id"]: ArticleInfo(**row) for row in rows}
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise IndexNotReady(
+            f"index file in {build} is damaged ({_reason(exc)}): {_REBUILD_HINT}"
+        ) from exc
+
+
+def _checked_build(index_dir: Path, model: str | None, link: str | None) -> tuple[Path, dict]:
+    """The build folder (the live one, or ``link``'s) and its checked manifest."""
+    build = current_build(index_dir) if link is None else index_dir / link
+    if build is None or not build.is_dir():
+        raise IndexNotReady(f"no index in {index_dir}: {_REBUILD_HINT}")
+    manifest = read_manifest(build)
+    if model is not None and manifest.get("model") != model:
+        raise IndexNotReady(
+            f"the index in {index_dir} was built with model {manifest.get('model')!r}, "
+            f"not the configured {model!r}: {_REBUILD_HINT} --full"
+        )
+    return build, manifest
+
+
+def _dense_index(build: Path, vectors: np.ndarray, spec: dict) -> DenseIndex:
+    from index.dense import DenseIndex
+
+    return DenseIndex.open(build, vectors, spec)
+
+
+def _lexical_scorer(build: Path, columns: dict, passages: int) -> LexicalScorer:
+    from index.lexical import LexicalScorer
+
+    return LexicalScorer(build, columns, passages)
 
 
 def read_manifest(build: Path) -> dict:
@@ -318,8 +353,8 @@ def _read_build(build: Path, manifest: dict) -> IndexData:
         token_ids=columns["token_ids"],
         token_offsets=columns["token_offsets"],
         token_idf=columns["token_idf"],
-        dense=DenseIndex.open(build, columns["vectors"], manifest.get("dense", {})),
-        lexical=LexicalScorer(build, manifest["columns"], counts["passages"]),
+        dense=_dense_index(build, columns["vectors"], manifest.get("dense", {})),
+        lexical=_lexical_scorer(build, manifest["columns"], counts["passages"]),
     )
 
 

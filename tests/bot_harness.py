@@ -13,10 +13,10 @@ from typing import Any
 from telegram.ext import Application
 
 from bot.application import build_application, running
-from bot.engine import open_searcher
 from bot.handlers import SERVICES, Services
 from bot.settings import Settings
 from index.embed import Embedder
+from newsbot.engine import open_searcher
 from tests.fake_telegram import FakeTelegram, JSONDict, Recorded
 
 ADMIN_ID = 4242

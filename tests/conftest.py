@@ -23,6 +23,19 @@ SEED_CORPUS = REPO / "corpus"
 QUESTIONS = REPO / "tests" / "data" / "questions.jsonl"
 
 
+# Tests that need the real model: everything using the ``embedder`` fixture (directly or through
+# ``seed_index``, ``bot``...) is marked slow here; tests that load it in a subprocess carry the
+# mark themselves. `pytest -m "not slow"` (make test-fast) leaves them out; make test and CI run
+# everything.
+MODEL_FIXTURES = {"embedder"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if MODEL_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
 # --- the answering core (lead) ---------------------------------------------------------------
 
 

@@ -278,7 +278,7 @@ async def test_more_pages_through_passages_and_forged_data_is_refused(
     edit = await tg.wait_for("editMessageText", since=mark)
     assert edit.ok
     assert entity_texts(edit.result, "blockquote") != first_quote
-    assert "Passages 2–2 of" in edit.result["text"]
+    assert "Passage 2 of" in edit.result["text"]
     await tg.wait_for("answerCallbackQuery", since=mark)
     assert tg.callback_answers[query["id"]].get("text") is None
 
@@ -319,7 +319,7 @@ async def test_more_edits_the_page_even_if_the_button_answer_fails(
     mark = tg.mark()
     tg.add_callback_query(alice, sent.result, more["callback_data"])
     edit = await tg.wait_for("editMessageText", since=mark)
-    assert edit.ok and "Passages 2–2 of" in edit.result["text"]
+    assert edit.ok and "Passage 2 of" in edit.result["text"]
     assert [r.status for r in tg.calls("answerCallbackQuery", since=mark)] == [400]
 
 
@@ -551,7 +551,7 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-async def test_webhook_mode_with_secret_token(
+async def test_webhook_mode_with_secret_token_refuses_what_is_not_an_update(
     fake_tg: FakeTelegram, seed_index: Path, embedder: Embedder, bot_logs
 ) -> None:
     settings = bot_settings(
@@ -571,7 +571,38 @@ async def test_webhook_mode_with_secret_token(
             headers = {"X-Telegram-Bot-Api-Secret-Token": options["secret_token"]}
             accepted = await client.post(url, json=update, headers=headers)
             assert accepted.status_code == 200
+            # Bodies that are not updates: 400 and one warning line each, no traceback.
+            as_json = {**headers, "Content-Type": "application/json"}
+            for body in (b"{not json", b"\xff\xfe", b"[1, 2]", b'{"update_id": "x"}'):
+                refused = await client.post(url, content=body, headers=as_json)
+                assert refused.status_code == 400, body
+            not_json = await client.post(url, content=b"{}", headers=headers)
+            assert not_json.status_code == 415
         sent = await fake_tg.wait_for(
             "sendMessage", lambda r: replied_to(r) == message["message_id"]
         )
         assert "detained over 7,000 people" in sent.result["text"]
+    logs = bot_logs.getvalue()
+    assert "Traceback" not in logs
+    assert logs.count("webhook: refused a request that is not an update") == 4
+
+
+async def test_whitespace_only_private_message_is_an_empty_question(bot: BotUnderTest) -> None:
+    alice = bot.tg.user(1, "Alice")
+    sent = await bot.say(bot.tg.private_chat(alice), alice, "   \n\t ")
+    assert sent.result["text"].startswith("Send me a question about the story")
+    assert "/ask" not in sent.result["text"]
+
+
+async def test_each_question_is_logged_once_at_info_without_text_or_ids(
+    bot: BotUnderTest, bot_logs
+) -> None:
+    alice = bot.tg.user(4242, "Alice")
+    await bot.say(bot.tg.private_chat(alice), alice, DETAINED)
+    await bot.say(bot.tg.private_chat(alice), alice, OFF_TOPIC)
+    logged = bot_logs.getvalue().splitlines()
+    lines = [line for line in logged if line.startswith("INFO bot.handlers: question")]
+    assert len(lines) == 2
+    assert "verdict answer" in lines[0] and "verdict none" in lines[1]
+    assert all(" ms, private chat" in line for line in lines)
+    assert not any("detained" in line or "France" in line or "4242" in line for line in lines)

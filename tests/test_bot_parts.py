@@ -15,13 +15,13 @@ from types import SimpleNamespace
 
 import httpx
 import pytest
+from rich.console import Console
 from telegram.error import BadRequest, NetworkError, TimedOut
 
 from bot.answering import QuestionWorker
 from bot.application import WATCHER, _post_shutdown
-from bot.chat import TerminalChat, terminal_text
 from bot.handlers import SERVICES
-from bot.logs import REDACTED, TokenRedactor, redact_token
+from bot.logs import REDACTED, TokenRedactor, quiet_http_loggers, redact_token
 from bot.paging import AnswerCache, CachedAnswer, answer_keyboard, more_data
 from bot.ratelimit import RateLimiter
 from bot.retry import with_retries
@@ -29,8 +29,10 @@ from bot.settings import Settings
 from bot.story import StoryCache
 from index.embed import Embedder
 from index.errors import QuestionError
+from index.lexical import LexicalScorer, write_lexical
 from index.live import LiveSearcher
 from index.search import Answer, Hit
+from newsbot.cli.chat import TerminalChat, run_chat, terminal_lines, terminal_text
 
 DETAINED = "How many people have been detained since the protests began?"
 
@@ -294,6 +296,16 @@ def test_a_malformed_log_call_fails_in_the_handler_without_the_token(
     assert "MALFORMED-secret-part" not in reported and token not in reported
 
 
+def test_bm25s_debug_lines_stay_out_of_the_logs(
+    caplog: pytest.LogCaptureFixture, tmp_path: Path
+) -> None:
+    quiet_http_loggers()  # what configure_logging and build_application do
+    with caplog.at_level(logging.DEBUG):
+        columns, _ = write_lexical(tmp_path, ["Candles were lit in courtyards.", "Police ran."])
+        LexicalScorer(tmp_path, columns, 2).bm25("candles")
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("bm25s")] == []
+
+
 # ---- terminal chat ------------------------------------------------------------------------
 
 
@@ -304,6 +316,38 @@ def test_terminal_rendering_strips_tags_and_unescapes() -> None:
     assert any("bold" in str(span.style) for span in text.spans)
 
 
+def test_terminal_lines_wrap_by_words_with_the_bar_on_every_quote_line() -> None:
+    fragment = "https://e.org/story.html#:~:text=" + "word%20" * 40
+    html_text = (
+        f"<blockquote>{'candles in courtyards ' * 8}<b>the answer</b></blockquote>\n"
+        f'— <a href="{fragment}">Story</a>\n\n<blockquote>second</blockquote>\n— x'
+    )
+    lines = [line.plain for line in terminal_lines(html_text, Console(width=40))]
+    quoted = [line for line in lines if line.startswith("│ ")]
+    assert len(quoted) >= 4 and all(len(line) <= 40 for line in lines)
+    assert all(not line.endswith("courtyar") for line in quoted)  # no word cut mid-way
+    assert " ".join(line[2:].strip() for line in quoted[:-1]).endswith("the answer")
+    assert "— Story <https://e.org/story.html>" in lines and "" in lines
+
+
+def test_terminal_chat_knows_its_own_commands(live: LiveSearcher) -> None:
+    chat = TerminalChat(live, Settings(_env_file=None))
+    unknown = terminal_text(chat.respond("/foo bar")).plain
+    assert unknown.startswith("There is no /foo here") and "/quit" in unknown
+    help_text = terminal_text(chat.respond("/help")).plain
+    assert "/quit" in help_text and "Enter" in help_text and "/ask" not in help_text
+
+
+@pytest.mark.parametrize("ending", [EOFError, KeyboardInterrupt])
+def test_terminal_chat_leaves_quietly(live: LiveSearcher, ending: type[BaseException]) -> None:
+    def read(prompt: str) -> str:
+        raise ending()
+
+    console = Console(file=io.StringIO(), width=80)
+    run_chat(live, Settings(_env_file=None), console, read)  # returns, raises nothing
+    assert "error" not in console.file.getvalue()
+
+
 def test_terminal_chat_uses_the_bot_replies(live: LiveSearcher) -> None:
     chat = TerminalChat(live, Settings(_env_file=None, answer_count=1))
     start = terminal_text(chat.respond("/start")).plain
@@ -311,8 +355,8 @@ def test_terminal_chat_uses_the_bot_replies(live: LiveSearcher) -> None:
     answer = terminal_text(chat.respond(DETAINED)).plain
     assert "detained over 7,000 people" in answer
     broad = terminal_text(chat.respond("what did navalny do")).plain  # several passages qualify
-    assert "Passages 1–1 of" in broad
-    assert "Passages 2–2 of" in terminal_text(chat.respond("/more")).plain
+    assert "Passage 1 of" in broad
+    assert "Passage 2 of" in terminal_text(chat.respond("/more")).plain
     assert terminal_text(chat.respond("What is the capital of France?")).plain.startswith(
         "I couldn't find that"
     )

@@ -160,7 +160,7 @@ def test_killed_build_leaves_a_whole_index(
     _bulk_corpus(corpus_copy)
     env = dict(os.environ, NEWSBOT_INDEX_DIR=str(index), NEWSBOT_CORPUS_DIR=str(corpus_copy))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bot", "build"],
+        [sys.executable, "-m", "newsbot", "build"],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bot.cli import app
 from index.articles import load_article, load_corpus
 from index.errors import CorpusError
+from newsbot.cli.app import app
 from newsbot.ingest.duplicates import JACCARD_THRESHOLD, shingles, similarity
 from newsbot.ingest.extract import extract_file
 from newsbot.ingest.feeds import FeedEntry, belongs_to_story, story_terms
@@ -672,7 +672,7 @@ def test_cli_add_prints_one_line_per_item_and_a_summary(site, corpus, cli_env):
     lines = result.output.splitlines()
     assert lines[0].startswith("added   Candles in 312 courtyards")
     assert lines[1].startswith(f"skipped {site.url(AMP_SPB)}: already present (2021-02-14-")
-    assert lines[2] == "1 added, 1 skipped, 0 failed"
+    assert lines[2] == "corpus updated: 1 added, 1 skipped, 0 failed"
     assert len(lines) == 3  # --no-build: no index update
     assert not (corpus.parent / "index").exists()
 
@@ -685,7 +685,7 @@ def test_cli_add_exits_non_zero_when_anything_failed(site, corpus, cli_env):
     assert result.exit_code == 1
     assert "failed  " + site.url("/gone.html") + ": the server answered HTTP 404" in result.output
     assert "failed  ftp://x/y: refused 'ftp:' URLs" in result.output
-    assert result.output.splitlines()[-1] == "1 added, 0 skipped, 2 failed"
+    assert result.output.splitlines()[-1] == "corpus updated: 1 added, 0 skipped, 2 failed"
 
 
 def test_cli_add_feed_with_match_and_corpus_option(site, corpus, tmp_path, monkeypatch):
@@ -698,7 +698,7 @@ def test_cli_add_feed_with_match_and_corpus_option(site, corpus, tmp_path, monke
     lines = result.output.splitlines()
     assert lines[0] == f"feed {site.url('/feeds/world.xml')}: 7 entries; story terms: kazan"
     assert sum(line.startswith("added   Kazan") for line in lines) == 1
-    assert lines[-1] == "1 added, 6 skipped, 0 failed"
+    assert lines[-1] == "corpus updated: 1 added, 6 skipped, 0 failed"
 
 
 def test_cli_add_hostile_urls_fail_alone_and_the_rest_go_on(site, cli_env):
@@ -715,7 +715,7 @@ def test_cli_add_hostile_urls_fail_alone_and_the_rest_go_on(site, cli_env):
         f"failed  {site.url('/go/javascript')}",
     ]
     assert lines[3].startswith("added   Kazan")
-    assert lines[-1] == "1 added, 0 skipped, 3 failed"
+    assert lines[-1] == "corpus updated: 1 added, 0 skipped, 3 failed"
 
 
 def test_cli_add_says_how_many_feed_entries_were_left_out(site, cli_env):
@@ -729,7 +729,7 @@ def test_cli_add_says_how_many_feed_entries_were_left_out(site, cli_env):
         f"feed {feed_url}: 9998 more entries about the story left out; "
         "only the newest 2 are taken (NEWSBOT_MAX_FEED_ENTRIES)"
     )
-    assert lines[-1] == "0 added, 0 skipped, 2 failed"
+    assert lines[-1] == "corpus unchanged: 0 added, 0 skipped, 2 failed"
 
 
 def test_cli_add_min_words(site, cli_env, tmp_path):
@@ -742,7 +742,7 @@ def test_cli_add_min_words(site, cli_env, tmp_path):
     assert refused.exit_code == 1
     assert "pass --min-words" in refused.output
     assert added.exit_code == 0, added.output
-    assert added.output.splitlines()[-1] == "1 added, 0 skipped, 0 failed"
+    assert added.output.splitlines()[-1] == "corpus updated: 1 added, 0 skipped, 0 failed"
 
 
 def test_cli_add_malformed_feed_fails(site, cli_env):
@@ -793,14 +793,14 @@ def test_cli_add_to_a_missing_corpus_is_one_error_line(site, tmp_path, cli_env):
 @pytest.mark.slow
 def test_end_to_end_add_two_articles_rebuild_and_ask(site, corpus, cli_env, embedder, monkeypatch):
     # One model per session: the build and the searcher get the session's embedder.
-    monkeypatch.setattr("bot.engine.load_embedder", lambda settings: embedder)
+    monkeypatch.setattr("newsbot.engine.load_embedder", lambda settings: embedder)
     question = "How many courtyards in St Petersburg took part in the candle gatherings?"
     assert "312" not in load_article(SEED).text
 
     added = run_cli(cli_env, "add", site.url(SPB), site.url(KAZAN))
 
     assert added.exit_code == 0, added.output
-    assert "2 added, 0 skipped, 0 failed" in added.output
+    assert "corpus updated: 2 added, 0 skipped, 0 failed" in added.output
     assert "index updated: 3 articles" in added.output
     asked = run_cli(cli_env, "ask", "--json", question)
     assert asked.exit_code == 0, asked.output

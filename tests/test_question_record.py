@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bot.cli import app
 from bot.question_groups import group_questions, normalise
 from bot.question_record import (
     DAY,
@@ -22,10 +21,11 @@ from bot.question_record import (
     QuestionRecord,
     read_questions,
 )
-from bot.questions_command import parse_since
 from bot.state_db import StateUnavailable, connect, migrate
 from bot.verdict import verdict_of
 from index.search import Answer
+from newsbot.cli.app import app
+from newsbot.cli.questions import parse_since
 
 NOW = 1_780_000_000.0  # a fixed moment, Unix seconds
 CHAT_ID = 987654321
@@ -100,14 +100,10 @@ def test_grouping_keeps_different_questions_apart() -> None:
 # ---- the verdict ------------------------------------------------------------------------------
 
 
-def test_verdict_from_answered_until_answers_carry_one() -> None:
-    assert verdict_of(Answer("q", True, (), 0.5)) == "answer"
+def test_the_engines_verdict_is_recorded_as_it_is() -> None:
+    assert verdict_of(Answer("q", True, (), 0.5, "answer")) == "answer"
+    assert verdict_of(Answer("q", True, (), 0.3, "related")) == "related"
     assert verdict_of(Answer("q", False, (), 0.1)) == "none"
-
-    class WithVerdict(Answer):
-        verdict = "related"
-
-    assert verdict_of(WithVerdict("q", True, (), 0.3)) == "related"
 
 
 # ---- writing ----------------------------------------------------------------------------------

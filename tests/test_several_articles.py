@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bot.cli import app
 from index.build import build_index
 from index.embed import Embedder
 from index.search import Searcher, SearchOptions
 from index.store import load_index
+from newsbot.cli.app import app
 
 WIRE = """---
 title: Navalny allies call for courtyard vigils

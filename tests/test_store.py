@@ -192,7 +192,7 @@ def test_current_link_to_itself_is_one_line(tmp_path: Path) -> None:
     with pytest.raises(IndexNotReady, match="cannot be followed"):
         load_index(index)
     result = subprocess.run(
-        [sys.executable, "-m", "bot", "sources", "--index", str(index)],
+        [sys.executable, "-m", "newsbot", "sources", "--index", str(index)],
         capture_output=True,
         text=True,
         timeout=120,

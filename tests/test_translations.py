@@ -21,7 +21,9 @@ from bot.translations import DOMAIN, LOCALE_DIR, translator
 
 TEMPLATE = LOCALE_DIR / f"{DOMAIN}.pot"
 TRANSLATED = [lang for lang in LANGUAGES if lang != "en"]
-BOT_SOURCES = Path(__file__).resolve().parent.parent / "bot"
+REPO = Path(__file__).resolve().parent.parent
+# Where texts a reader sees are written: the bot, and the terminal chat that shows its replies.
+TEXT_SOURCES = (REPO / "bot", REPO / "newsbot" / "cli")
 KEYWORDS = {"gettext": 1, "ngettext": 2, "mark": 1}
 COUNTS = [*range(200), 1_000_000]  # French has a form for millions
 
@@ -141,10 +143,10 @@ def test_compiled_catalogs_match_their_sources(language: str) -> None:
 
 
 def texts_in_code() -> set[str]:
-    """Every literal given to gettext/ngettext/mark in bot/ (f-strings included, which Babel's
-    extractor cannot see into)."""
+    """Every literal given to gettext/ngettext/mark in bot/ and newsbot/cli/ (f-strings
+    included, which Babel's extractor cannot see into)."""
     found: set[str] = set()
-    for path in BOT_SOURCES.glob("*.py"):
+    for path in (p for folder in TEXT_SOURCES for p in folder.glob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
             if not isinstance(node, ast.Call):
                 continue

@@ -1,97 +1,70 @@
-"""The ``newsbot`` command line: build the index, ask questions, evaluate, list sources."""
+"""The ``newsbot`` command line: build the index, ask questions, evaluate, list sources.
+
+Each command imports what it needs when it runs: ``newsbot --help`` and ``newsbot sources``
+must not load torch, the model code or the download stack (bench/cli_startup.py measures it).
+"""
 
 from __future__ import annotations
 
-import functools
 import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from pydantic import ValidationError
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from bot.add_command import add
-from bot.application import MissingToken
-from bot.chat import run_chat
-from bot.engine import open_searcher, run_build
 from bot.language import LANGUAGES
-from bot.questions_command import questions
-from bot.runner import run_bot
-from bot.settings import Settings
-from bot.story import newest_first
-from bot.terminal import print_answer, print_sources
-from index.errors import NewsbotError, QuestionError
-from index.evaluate import evaluate, load_questions
-from index.search import Answer
-from index.store import load_index
+from newsbot.cli.add import add
+from newsbot.cli.options import (
+    CorpusOption,
+    IndexOption,
+    err,
+    fail,
+    friendly_errors,
+    load_settings,
+    out,
+)
+from newsbot.cli.questions import questions
+from newsbot.cli.terminal import build_summary
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
+
+    from index.search import Answer
 
 app = typer.Typer(
     help="newsbot: answers questions about a news story by quoting its coverage.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Plain help: rich's help formatter alone takes longer to import than the rest of --help.
+    rich_markup_mode=None,
 )
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-CorpusOption = Annotated[
-    Path | None, typer.Option("--corpus", help="Corpus folder (default: NEWSBOT_CORPUS_DIR).")
-]
-IndexOption = Annotated[
-    Path | None, typer.Option("--index", help="Index folder (default: NEWSBOT_INDEX_DIR).")
-]
 
 
-def fail(message: str, code: int = 1) -> typer.Exit:
-    """Print one error line to stderr and return the exit to raise."""
-    err.print(f"[bold red]error:[/] {message}", markup=True)
-    return typer.Exit(code)
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
 
-
-def friendly_errors(command: F) -> F:
-    """Turn the errors a person can meet into one line and an exit code, never a traceback."""
-
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return command(*args, **kwargs)
-        except QuestionError as exc:
-            raise fail(str(exc), code=2) from None
-        except NewsbotError as exc:
-            raise fail(str(exc)) from None
-        except OSError as exc:  # a full disk, a missing folder, a port in use, permissions
-            where = f"{exc.filename}: " if exc.filename else ""
-            raise fail(
-                f"{where}{exc.strerror or exc}; check the path, space and permissions"
-            ) from None
-        except KeyboardInterrupt:
-            raise fail("interrupted", code=130) from None
-
-    return wrapper  # type: ignore[return-value]
+            number = version("newsbot")
+        except PackageNotFoundError:  # run from a checkout that was never installed
+            number = "unknown"
+        typer.echo(f"newsbot {number}")
+        raise typer.Exit()
 
 
-def load_settings(**overrides: Any) -> Settings:
-    """The settings from the environment and .env, with command-line overrides applied and
-    validated like the rest."""
-    updates = {k: v for k, v in overrides.items() if v is not None}
-    try:
-        settings = Settings()
-        if updates:
-            settings = Settings.model_validate({**settings.model_dump(), **updates})
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        name = ".".join(str(p) for p in first["loc"]) or "setting"
-        raise fail(
-            f"setting {name} is invalid ({first['msg']}): fix the option, the environment or .env",
-            2,
-        ) from None
-    return settings
+@app.callback()
+def main_options(
+    show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """newsbot: answers questions about a news story by quoting its coverage."""
 
 
 @app.command()
@@ -102,6 +75,8 @@ def build(
     full: Annotated[bool, typer.Option("--full", help="Embed every article again.")] = False,
 ) -> None:
     """Build or update the index from the corpus (only new or changed articles are embedded)."""
+    from newsbot.engine import run_build
+
     settings = load_settings(corpus_dir=corpus, index_dir=index)
     with _progress_bar() as bar:
         task = bar.add_task("embedding", total=None, visible=False)
@@ -110,15 +85,12 @@ def build(
             bar.update(task, completed=done, total=total, visible=True)
 
         report = run_build(settings, full=full, progress=progress)
-    state = "updated" if report.changed else "already up to date"
-    out.print(
-        f"index {state}: {report.articles} articles, {report.passages} passages, "
-        f"{report.embedded} embedded now, {report.reused} reused, "
-        f"{report.removed_articles} articles removed, {report.seconds:.1f} s"
-    )
+    out.print(build_summary(report))
 
 
 def _progress_bar() -> Progress:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -126,6 +98,8 @@ def _progress_bar() -> Progress:
         TimeElapsedColumn(),
         console=err,
         transient=True,
+        # Only on a terminal: elsewhere a progress display is just a blank line in the log.
+        disable=not err.is_terminal,
     )
 
 
@@ -140,6 +114,9 @@ def ask(
     index: IndexOption = None,
 ) -> None:
     """Answer a question by quoting the coverage."""
+    from newsbot.cli.terminal import print_answer
+    from newsbot.engine import open_searcher
+
     settings = load_settings(index_dir=index)
     live = open_searcher(settings)
     if question == "-":
@@ -147,28 +124,49 @@ def ask(
         return
     answer = live.searcher.ask(question, k=k)
     if as_json:
-        out.print(json.dumps(answer.to_dict(), ensure_ascii=False), markup=False)
+        print_json(answer.to_dict())
     else:
         print_answer(out, answer)
 
 
+def print_json(data: object) -> None:
+    """One JSON document on one line of stdout, exactly as encoded."""
+    sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
 def _ask_stream(ask_one: Callable[..., Answer], k: int | None, as_json: bool) -> None:
-    """One answer per input line; a bad line gets an error object, the stream goes on."""
-    for line in sys.stdin:
+    """One answer per input line; a bad line gets an error row, the stream goes on."""
+    from index.errors import QuestionError
+    from newsbot.cli.terminal import print_answer, print_question
+
+    for n, line in enumerate(sys.stdin):
         question = line.rstrip("\n")
+        if not as_json:
+            print_question(out, question, first=n == 0)
         try:
             answer = ask_one(question, k=k)
         except QuestionError as exc:
             if as_json:
-                row = {"question": question, "answered": False, "passages": [], "error": str(exc)}
-                out.print(json.dumps(row, ensure_ascii=False), markup=False)
+                print_json(error_row(question, str(exc)))
             else:
-                err.print(f"error: {exc}", markup=False)
+                err.print(f"error: {exc}")
             continue
         if as_json:
-            out.print(json.dumps(answer.to_dict(), ensure_ascii=False), markup=False)
+            print_json(answer.to_dict())
         else:
             print_answer(out, answer)
+
+
+def error_row(question: str, error: str) -> dict:
+    """The JSON row of a question that could not be asked: the answer's fields, and ``error``."""
+    return {
+        "question": question,
+        "answered": False,
+        "confidence": None,
+        "passages": [],
+        "error": error,
+    }
 
 
 @app.command("eval")
@@ -184,22 +182,23 @@ def eval_command(
     index: IndexOption = None,
 ) -> None:
     """Measure hit@1, hit@3, MRR, abstention and latency on a question set."""
+    from index.evaluate import evaluate, load_questions
+    from newsbot.engine import open_searcher
+
     settings = load_settings(index_dir=index)
     questions = load_questions(file)
     report = evaluate(open_searcher(settings).searcher, questions)
     summary = report.summary()
     if as_json:
-        out.print(json.dumps(summary), markup=False)
+        print_json(summary)
     else:
         for key, value in summary.items():
-            out.print(f"{key:28s} {value}", markup=False)
+            out.print(f"{key:28s} {value}")
     if show_misses:
         for o in report.outcomes:
             wrong = (o.rank != 1) if o.question.expect else o.answered
             if wrong:
-                out.print(
-                    f"miss (rank {o.rank}, answered={o.answered}): {o.question.text}", markup=False
-                )
+                out.print(f"miss (rank {o.rank}, answered={o.answered}): {o.question.text}")
 
 
 @app.command()
@@ -209,14 +208,16 @@ def sources(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """List the indexed articles, newest first."""
+    from bot.story import by_date
+    from index.store import load_articles
+    from newsbot.cli.terminal import print_sources
+
     settings = load_settings(index_dir=index)
-    data = load_index(settings.index_dir, settings.model_identity())
-    articles = newest_first(data)
+    articles = by_date(load_articles(settings.index_dir, settings.model_identity()).values())
     if as_json:
-        rows = [a.__dict__ for a in articles]
-        out.print(json.dumps(rows, ensure_ascii=False), markup=False)
+        print_json([a.__dict__ for a in articles])
     else:
-        print_sources(out, articles)
+        print_sources(out, list(articles))
 
 
 app.command("add")(add)
@@ -237,6 +238,9 @@ def run(
     index: IndexOption = None,
 ) -> None:
     """Start the Telegram bot (builds the index first if there is none)."""
+    from bot.application import MissingToken
+    from bot.runner import run_bot
+
     settings = load_settings(index_dir=index, webhook_listen=listen, webhook_port=port)
     try:
         run_bot(settings, webhook_url)
@@ -257,12 +261,15 @@ def chat(
     ] = None,
 ) -> None:
     """Talk to the bot in the terminal: same answers as on Telegram, no token needed."""
+    from newsbot.cli.chat import run_chat, terminal_input
+    from newsbot.engine import open_searcher
+
     if lang is not None and lang not in LANGUAGES:
         raise fail(f"--lang {lang!r} is not one of {', '.join(LANGUAGES)}", code=2)
     settings = load_settings(index_dir=index)
-    run_chat(open_searcher(settings), settings, out, input, lang)
+    run_chat(open_searcher(settings), settings, out, terminal_input(), lang)
 
 
 def main() -> None:
-    """Entry point for ``python -m bot``."""
+    """Entry point of the ``newsbot`` command and ``python -m newsbot``."""
     app()

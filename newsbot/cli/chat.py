@@ -1,13 +1,18 @@
 """``newsbot chat``: the bot in a terminal, with the same answers and the same reply texts.
 
 Questions go through the same searcher and the same ``bot.replies`` formatting as on
-Telegram; the HTML is rendered for the terminal (bold, links spelled out, quotes indented).
+Telegram; the HTML is rendered for the terminal: bold stays bold, lines wrap by words, a quote
+has its bar on every line, and a link shows the article's address (without the long text
+fragment that points at the sentence).
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-from collections.abc import Callable
+import itertools
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
 from rich.console import Console
@@ -25,9 +30,19 @@ from index.search import Hit
 
 USERNAME = "newsbot"
 PROMPT = "you> "
+QUIT = ("/quit", "/exit")
 COMMANDS = mark("Commands: /more (next passages), /sources, /help, /start, /quit.")
 ASK_FIRST = mark("Ask a question first; /more then shows further passages.")
 ALL_SHOWN = mark("That was all I found for this question.")
+BAR = "│ "
+HELP = (
+    "Type a question about the story and press Enter: I answer by quoting the coverage, the "
+    "sentence that answers in bold, with a link to each article.\n"
+    "/more shows further passages of the last answer, /sources the articles I quote, /start "
+    "the story and example questions, /quit (or Ctrl-D, Ctrl-C) leaves.\n"
+    "The arrow keys edit the line and go through earlier questions. On Telegram the same "
+    "answers come with More and Open article buttons."
+)
 
 _STYLES = {
     "b": "bold",
@@ -39,20 +54,34 @@ _STYLES = {
 }
 
 
+def short_link(url: str) -> str:
+    """The article's address without a text fragment (``#:~:text=...``, often 200 characters)."""
+    return url.split("#:~:", 1)[0]
+
+
+@dataclass
+class _Block:
+    """A run of text that is either quoted (a bar on every line) or not."""
+
+    quoted: bool
+    text: Text = field(default_factory=Text)
+
+
 class _TerminalHtml(HTMLParser):
-    """Telegram HTML to rich ``Text``: styles for tags, link targets in brackets, ``│`` quotes."""
+    """Telegram HTML to styled blocks: styles for tags, link targets shortened in brackets."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
-        self.text = Text()
+        self.blocks: list[_Block] = [_Block(quoted=False)]
         self._styles: list[str] = []
         self._links: list[str] = []
-        self._quoted = False
+
+    def _start_block(self, quoted: bool) -> None:
+        self.blocks.append(_Block(quoted=quoted))
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "blockquote":
-            self._quoted = True
-            self.text.append("│ ", style="dim")
+            self._start_block(quoted=True)
         elif tag in _STYLES:
             self._styles.append(_STYLES[tag])
         if tag == "a":
@@ -60,24 +89,55 @@ class _TerminalHtml(HTMLParser):
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "blockquote":
-            self._quoted = False
+            self._start_block(quoted=False)
         elif tag in _STYLES and self._styles:
             self._styles.pop()
         if tag == "a" and self._links:
-            self.text.append(f" <{self._links.pop()}>", style="dim")
+            self.blocks[-1].text.append(f" <{short_link(self._links.pop())}>", style="dim")
 
     def handle_data(self, data: str) -> None:
-        if self._quoted:
-            data = data.replace("\n", "\n│ ")
-        self.text.append(data, style=" ".join(self._styles))
+        self.blocks[-1].text.append(data, style=" ".join(self._styles))
 
 
-def terminal_text(html_text: str) -> Text:
-    """A reply's Telegram HTML as styled terminal text (``.plain`` is the visible text)."""
+def _blocks(html_text: str) -> list[_Block]:
     parser = _TerminalHtml()
     parser.feed(html_text)
     parser.close()
-    return parser.text
+    blocks = [b for b in parser.blocks if b.text.plain]
+    # A quote is a block of its own: the line break written next to it is not one more line.
+    for before, after in itertools.pairwise(blocks):
+        if before.quoted != after.quoted:
+            if before.text.plain.endswith("\n"):
+                before.text = before.text[:-1]
+            if after.text.plain.startswith("\n"):
+                after.text = after.text[1:]
+    return [b for b in blocks if b.text.plain]
+
+
+def _block_lines(block: _Block) -> Iterator[Text]:
+    for line in block.text.split("\n", allow_blank=True):
+        yield Text.assemble((BAR, "dim"), line) if block.quoted else line
+
+
+def terminal_text(html_text: str) -> Text:
+    """A reply's Telegram HTML as styled text, a bar before every line of a quote
+    (``.plain`` is the visible text; no wrapping)."""
+    lines = [line for block in _blocks(html_text) for line in _block_lines(block)]
+    return Text("\n").join(lines)
+
+
+def terminal_lines(html_text: str, console: Console, width: int | None = None) -> list[Text]:
+    """A reply wrapped by words to ``width`` (the console's), a bar on every line of a quote."""
+    width = width or console.width
+    lines: list[Text] = []
+    for block in _blocks(html_text):
+        room = max(10, width - (len(BAR) if block.quoted else 0))
+        for line in block.text.split("\n", allow_blank=True):
+            wrapped = line.wrap(console, room) if line.plain else [line]
+            for part in wrapped:
+                part.rstrip()
+                lines.append(Text.assemble((BAR, "dim"), part) if block.quoted else part)
+    return lines
 
 
 @dataclasses.dataclass(frozen=True)
@@ -127,14 +187,13 @@ class TerminalChat:
             story = self.story()
             return replies.start_text(story.articles, story.examples, USERNAME, t)
         if command == "/help":
-            settings = self._settings
-            return replies.help_text(
-                USERNAME, settings.questions_per_minute, settings.answer_count, t
-            )
+            return replies.escape(HELP)
         if command == "/sources":
             return replies.sources_text(newest_first(self._live.searcher.data), t)
         if command == "/more":
             return self._more()
+        if command.startswith("/"):
+            return replies.escape(f"There is no {command} here. {t.gettext(COMMANDS)}")
         return self._answer(line)
 
     def _answer(self, question: str) -> str:
@@ -164,6 +223,17 @@ class TerminalChat:
         return replies.answer_page(shown.hits, shown.page, per_page, shown.texts, shown.related)
 
 
+def terminal_input() -> Callable[[str], str]:
+    """``input`` with line editing and history (readline) when talking to a terminal."""
+    import sys
+
+    if sys.stdin.isatty():
+        # Importing readline gives input() line editing and history; not on every platform.
+        with contextlib.suppress(ImportError):
+            import readline  # noqa: F401
+    return input
+
+
 def run_chat(
     live: LiveSearcher,
     settings: Settings,
@@ -171,17 +241,22 @@ def run_chat(
     read: Callable[[str], str],
     language: str | None = None,
 ) -> None:
-    """Talk until end of input or /quit; ``read`` prompts for and returns one line.
+    """Talk until end of input, /quit, Ctrl-C or Ctrl-D; ``read`` prompts for one line.
     ``language`` fixes the bot's language (see ``TerminalChat``)."""
     chat = TerminalChat(live, settings, language)
-    console.print(terminal_text(chat.respond("/start")))
-    console.print(chat.texts().gettext(COMMANDS), style="dim", markup=False)
-    while True:
-        try:
+
+    def show(html_text: str) -> None:
+        for line in terminal_lines(html_text, console):
+            console.print(line, soft_wrap=True)
+
+    try:
+        show(chat.respond("/start"))
+        console.print(chat.texts().gettext(COMMANDS), style="dim", markup=False)
+        while True:
             line = read(PROMPT)
-        except EOFError:
-            return
-        if line.strip().lower() in ("/quit", "/exit"):
-            return
-        if line.strip():
-            console.print(terminal_text(chat.respond(line)))
+            if line.strip().lower() in QUIT:
+                return
+            if line.strip():
+                show(chat.respond(line))
+    except (EOFError, KeyboardInterrupt):
+        console.print()  # end the prompt's line; leave quietly

@@ -13,17 +13,20 @@ import sqlite3
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from bot.question_groups import group_questions, normalise
-from bot.question_record import DAY, RecordedQuestion, read_questions
 from bot.settings import Settings
-from bot.state_db import connect_read_only
+from bot.state_db import DAY, connect_read_only
 from bot.verdict import VERDICTS
 from index.errors import NewsbotError
+from newsbot.cli.options import friendly_errors, load_settings
+
+if TYPE_CHECKING:
+    from bot.question_record import RecordedQuestion
 
 _UNITS = {"m": 60.0, "h": 3600.0, "d": DAY, "w": 7 * DAY}
 _SPAN = re.compile(r"(\d+(?:\.\d+)?)\s*([mhdw])")
@@ -63,6 +66,8 @@ def load_questions(path: Path, since: float, verdicts: tuple[str, ...]) -> list[
     if not path.exists():
         return []
     try:
+        from bot.question_record import read_questions  # the bot's side: kept off --help
+
         conn = connect_read_only(path)
         try:
             has_table = conn.execute(
@@ -120,14 +125,14 @@ def questions(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """What readers asked, near-identical questions counted once, most asked first."""
-    from bot.cli import friendly_errors, load_settings  # the CLI registers this command
 
     @friendly_errors
     def run() -> None:
         settings: Settings = load_settings()
         start = parse_since(since, time.time())
         rows = report(load_questions(settings.state_path, start, parse_verdicts(verdict)))
-        print_report(Console(highlight=False, soft_wrap=True), rows, as_json)
+        console = Console(highlight=False, soft_wrap=True, emoji=False, markup=False)
+        print_report(console, rows, as_json)
 
     run()
 

@@ -2,26 +2,21 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from bot.engine import run_build
-from bot.settings import Settings
 from index.errors import NewsbotError
+from newsbot.cli.options import CorpusOption, fail, friendly_errors, load_settings, out
+from newsbot.cli.terminal import build_summary, counted
 from newsbot.ingest.limits import MIN_ARTICLE_WORDS
-from newsbot.ingest.pipeline import (
-    ADDED,
-    FAILED,
-    SKIPPED,
-    FeedResult,
-    Ingester,
-    Outcome,
-    outcome_counts,
-)
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
+    from newsbot.ingest.pipeline import FeedResult, Outcome
 
 
+@friendly_errors
 def add(
     sources: Annotated[
         list[str] | None,
@@ -47,9 +42,7 @@ def add(
             show_default=False,
         ),
     ] = None,
-    corpus: Annotated[
-        Path | None, typer.Option("--corpus", help="Corpus folder (default: NEWSBOT_CORPUS_DIR).")
-    ] = None,
+    corpus: CorpusOption = None,
     min_words: Annotated[
         int,
         typer.Option(
@@ -71,20 +64,24 @@ def add(
 
     Exits with 1 when any item failed (or the rebuild did), 2 when nothing was given to add.
     """
-    if not sources and not feed:
-        typer.echo("error: give URLs or files to add, or --feed URL", err=True)
-        raise typer.Exit(2)
-    # bot.cli registers this command, so import its helpers only when the command runs.
-    from bot.cli import load_settings
+    import httpx
 
+    from newsbot.ingest.pipeline import ADDED, FAILED, SKIPPED, outcome_counts
+
+    if not sources and not feed:
+        raise fail("give URLs or files to add, or --feed URL", 2)
     settings = load_settings(corpus_dir=corpus)
     try:
         outcomes = _add_all(settings, sources or [], feed or [], match or [], min_words)
-    except NewsbotError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from None
+    except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:
+        # The ingest library reports what it expects as "failed" lines; anything else that a
+        # hostile URL or page can raise still ends in one line, not a traceback.
+        raise fail(f"could not add ({type(exc).__name__}: {exc})") from None
     counts = outcome_counts(outcomes)
-    typer.echo(f"{counts[ADDED]} added, {counts[SKIPPED]} skipped, {counts[FAILED]} failed")
+    state = "updated" if counts[ADDED] else "unchanged"
+    out.print(
+        f"corpus {state}: {counts[ADDED]} added, {counts[SKIPPED]} skipped, {counts[FAILED]} failed"
+    )
     build_failed = build and counts[ADDED] > 0 and not _rebuild(settings)
     if counts[FAILED] or build_failed:
         raise typer.Exit(1)
@@ -94,6 +91,8 @@ def _add_all(
     settings: Settings, sources: list[str], feeds: list[str], match: list[str], min_words: int
 ) -> list[Outcome]:
     """Add every source, then every feed, printing each result line as soon as it is known."""
+    from newsbot.ingest.pipeline import Ingester
+
     outcomes: list[Outcome] = []
     ingester = Ingester(
         settings.corpus_dir,
@@ -113,18 +112,19 @@ def _add_all(
 
 
 def _echo(outcome: Outcome) -> Outcome:
-    typer.echo(outcome.line)
+    out.print(outcome.line)
     return outcome
 
 
 def _echo_feed_header(result: FeedResult, max_entries: int) -> None:
     if result.error:
         return  # the feed itself failed; its failure line says so
-    typer.echo(
-        f"feed {result.feed_url}: {result.entries} entries; story terms: {', '.join(result.terms)}"
+    out.print(
+        f"feed {result.feed_url}: {counted(result.entries, 'entry', 'entries')}; "
+        f"story terms: {', '.join(result.terms)}"
     )
     if result.left_out:
-        typer.echo(
+        out.print(
             f"feed {result.feed_url}: {result.left_out} more entries about the story left out; "
             f"only the newest {max_entries} are taken (NEWSBOT_MAX_FEED_ENTRIES)"
         )
@@ -132,14 +132,13 @@ def _echo_feed_header(result: FeedResult, max_entries: int) -> None:
 
 def _rebuild(settings: Settings) -> bool:
     """Run the same incremental build as ``newsbot build``; report it in one line."""
-    typer.echo("updating the index...")
+    from newsbot.engine import run_build
+
+    out.print("updating the index...")
     try:
         report = run_build(settings)
     except NewsbotError as exc:
-        typer.echo(f"error: index not updated: {exc}", err=True)
+        fail(f"index not updated: {exc}")
         return False
-    typer.echo(
-        f"index updated: {report.articles} articles, {report.passages} passages, "
-        f"{report.embedded} embedded now, {report.seconds:.1f} s"
-    )
+    out.print(build_summary(report))
     return True

@@ -8,6 +8,7 @@ from bot.settings import Settings
 from index.build import BuildReport, Progress, build_index
 from index.embed import Embedder
 from index.live import LiveSearcher
+from index.store import load_articles
 
 
 def load_embedder(settings: Settings) -> Embedder:
@@ -16,7 +17,10 @@ def load_embedder(settings: Settings) -> Embedder:
 
 
 def open_searcher(settings: Settings, embedder: Embedder | None = None) -> LiveSearcher:
-    """A searcher over the live index; raises ``IndexNotReady`` if there is none."""
+    """A searcher over the live index; raises ``IndexNotReady`` if there is none (before
+    loading the model, which takes seconds, when no ``embedder`` is given)."""
+    if embedder is None:
+        load_articles(settings.index_dir, settings.model_identity())
     return LiveSearcher(
         settings.index_dir, embedder or load_embedder(settings), settings.search_options()
     )

@@ -1,0 +1,3 @@
+from newsbot.cli.app import main
+
+main()

@@ -1,0 +1,1 @@
+"""The ``newsbot`` command line (everything but the Telegram bot itself)."""
