@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from index.articles import Article, load_corpus
+from index.crosslingual import build_vectors, carried_over
 from index.embed import Embedder
 from index.errors import CorpusError, IndexNotReady
 from index.passages import Passage, split_article
@@ -83,13 +84,21 @@ def build_index(
         reusable = _reusable(previous, articles)
         fresh = [a for a in articles if a.doc_id not in reusable]
         removed = _removed_count(previous, articles)
-        if previous is not None and not fresh and not removed:
+        has_crosslingual = previous is not None and previous.crosslingual is not None
+        if previous is not None and not fresh and not removed and has_crosslingual:
             # Same file hashes as the live build: there is nothing to write.
             return _report(articles, previous, started)
         embedder = load_embedder() if fresh else None
         new_pieces = _embed_articles(fresh, embedder, max_tokens, progress) if embedder else {}
         pieces = {**reusable, **new_pieces}
         data = _assemble(articles, pieces, previous, model_name, _dimension(embedder, previous))
+        data.crosslingual = build_vectors(  # cross-lingual channel (index/crosslingual.py)
+            [(p.id, p.passage) for p in data.passages],
+            carried_over(previous.crosslingual, [p.id for p in previous.passages])
+            if previous
+            else {},
+            lambda: (embedder or load_embedder()).multilingual,
+        )
         save_index(index_dir, data)
     embedded = sum(len(v) for v in new_pieces.values())
     return BuildReport(

