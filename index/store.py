@@ -249,7 +249,8 @@ def _write_build(folder: Path, data: IndexData, name: str) -> None:
     np.save(folder / "token_offsets.npy", data.token_offsets.astype(np.int32))
     manifest = dict(data.manifest, build_id=name, format_version=FORMAT_VERSION)
     manifest["files"] = {f: _sha256(folder / f) for f in _FILES}
-    if data.crosslingual is not None:  # cross-lingual channel: checked by size, not hashed
+    manifest.pop("crosslingual", None)  # cross-lingual channel: checked by size, not hashed
+    if data.crosslingual is not None:
         manifest["crosslingual"] = save_vectors(folder, data.crosslingual)
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
     for path in folder.iterdir():
