@@ -101,6 +101,22 @@ def main() -> None:
         report = evaluate(searcher, load_questions(path))
         print(f"{name}: hit@1 {report.hit_at(1):.3f}, off-topic {report.summary()}")
     costs(embedder, data)
+    latency(searcher, load_questions(args.questions))
+
+
+def latency(searcher: Searcher, questions: list[Question]) -> None:
+    """Median ``ask`` time of the questions not in English over that of the English ones."""
+    times: dict[bool, list[float]] = {True: [], False: []}
+    for _ in range(2):
+        for q in questions:
+            started = time.perf_counter()
+            searcher.ask(q.text)
+            times[q.lang == "en"].append(time.perf_counter() - started)
+    english, other = statistics.median(times[True]), statistics.median(times[False])
+    print(
+        f"ask p50: English {english * 1000:.0f} ms, other languages {other * 1000:.0f} ms, "
+        f"ratio {other / english:.2f}"
+    )
 
 
 def confidence_margins(prepared) -> None:
@@ -118,7 +134,7 @@ def costs(embedder: Embedder, data: IndexData) -> None:
     multilingual = MultilingualEncoder(threads=2)
     multilingual.encode(["warm-up"])
     embedder.encode_tokens(["warm-up"])
-    for _ in range(2):
+    for _ in range(3):
         started = time.perf_counter()
         embedder.encode_tokens(texts)
         english = time.perf_counter() - started
