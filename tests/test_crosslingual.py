@@ -157,3 +157,18 @@ def test_names_every_candidate_shares_are_dropped_from_the_question() -> None:
     assert without_terms("Чем отравили Навального?", terms) == "Чем отравили"
     assert without_terms("Womit wurde Nawalny vergiftet?", terms) == "Womit wurde vergiftet?"
     assert without_terms("Навальный?", terms) == "Навальный?"  # nothing else would be left
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Сколько people were detained?",  # mixed
+        "skolko zaderzhali",  # transliterated Russian: the English path
+        "🙂🙂🙂",
+        "ما هو السم الذي استخدم؟",  # right-to-left
+        "Почему " * 700,  # longer than a Telegram message
+    ],
+)
+def test_odd_questions_get_a_verdict_not_an_error(searcher: Searcher, question: str) -> None:
+    answer = searcher.ask(question)
+    assert answer.answered == bool(answer.passages)
