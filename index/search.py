@@ -192,7 +192,7 @@ class Searcher:
         counts = [k] * len(questions) if k is None or isinstance(k, int) else list(k)
         cleaned = [clean_question(q, self.options.max_question_chars) for q in questions]
         foreign = self._foreign(cleaned)
-        # The English model reads a Cyrillic question better in Latin letters (names match).
+        # Today's candidates and signals see a Cyrillic question in Latin letters: names match.
         encoded = self._embedder.encode_tokens(
             [romanise(q) if f else q for q, f in zip(cleaned, foreign, strict=True)]
         )
