@@ -63,6 +63,10 @@ class Settings(BaseSettings):
         default=SearchOptions().threshold,
         validation_alias=AliasChoices("NEWSBOT_ABSTAIN_THRESHOLD", "abstain_threshold"),
     )
+    crosslingual_threshold: float = Field(
+        default=SearchOptions().crosslingual_threshold,
+        validation_alias=AliasChoices("NEWSBOT_CROSSLINGUAL_THRESHOLD", "crosslingual_threshold"),
+    )
     questions_per_minute: int = Field(
         default=10,
         ge=1,
@@ -178,4 +182,8 @@ class Settings(BaseSettings):
 
     def search_options(self) -> SearchOptions:
         """Search options as configured."""
-        return SearchOptions(k=self.answer_count, threshold=self.abstain_threshold)
+        return SearchOptions(
+            k=self.answer_count,
+            threshold=self.abstain_threshold,
+            crosslingual_threshold=self.crosslingual_threshold,
+        )

@@ -19,6 +19,8 @@ Layout of an index folder (format 2)::
     builds/<name>/token_idf         MaxSim IDF by vocabulary id, computed at build time
     builds/<name>/chars_*           character n-gram counts (CSR rows), IDF and row norms
     builds/<name>/bm25/             the BM25 index as bm25s saves it
+    builds/<name>/ml_*              multilingual passage and sentence vectors, float16, and
+                                    each passage's first sentence row (index/crosslingual.py)
 
 Every array is a raw file memory-mapped at load with the shape the manifest gives, so loading
 reads the manifest and the small JSON files, checks file sizes, and maps the rest: nothing is
@@ -44,6 +46,7 @@ from pathlib import Path
 import numpy as np
 
 from index.columns import ColumnWriter, open_column
+from index.crosslingual import CrosslingualVectors, load_vectors
 from index.dense import DenseIndex
 from index.errors import IndexNotReady, NewsbotError
 from index.lexical import LexicalScorer
@@ -172,6 +175,7 @@ class IndexData:
     token_idf: np.ndarray
     dense: DenseIndex
     lexical: LexicalScorer
+    crosslingual: CrosslingualVectors | None = None  # cross-lingual channel; None: built without
 
     @property
     def build_id(self) -> str:
@@ -320,6 +324,7 @@ def _read_build(build: Path, manifest: dict) -> IndexData:
         token_idf=columns["token_idf"],
         dense=DenseIndex.open(build, columns["vectors"], manifest.get("dense", {})),
         lexical=LexicalScorer(build, manifest["columns"], counts["passages"]),
+        crosslingual=load_vectors(columns, manifest.get("crosslingual"), counts["passages"]),
     )
 
 
