@@ -8,6 +8,7 @@ import logging
 import sqlite3
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from typer.testing import CliRunner
@@ -100,14 +101,14 @@ def test_grouping_keeps_different_questions_apart() -> None:
 # ---- the verdict ------------------------------------------------------------------------------
 
 
-def test_verdict_from_answered_until_answers_carry_one() -> None:
-    assert verdict_of(Answer("q", True, (), 0.5)) == "answer"
+def test_verdict_is_the_answers_own_or_follows_answered() -> None:
+    # The engine's answers carry a verdict (index/verdict.py; "answer" for an answered question
+    # not in English); an object without one falls back on ``answered``.
+    assert verdict_of(Answer("q", True, (), 0.5, "answer")) == "answer"
+    assert verdict_of(Answer("q", True, (), 0.3, "related")) == "related"
     assert verdict_of(Answer("q", False, (), 0.1)) == "none"
-
-    class WithVerdict(Answer):
-        verdict = "related"
-
-    assert verdict_of(WithVerdict("q", True, (), 0.3)) == "related"
+    assert verdict_of(SimpleNamespace(answered=True)) == "answer"  # type: ignore[arg-type]
+    assert verdict_of(SimpleNamespace(answered=False)) == "none"  # type: ignore[arg-type]
 
 
 # ---- writing ----------------------------------------------------------------------------------
