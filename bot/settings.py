@@ -27,6 +27,7 @@ ENV_FILE = ".env"
 # --help) does not load numpy, faiss and the model code; tests check both match the engine's.
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 DEFAULT_ABSTAIN_THRESHOLD = 0.265
+DEFAULT_CROSSLINGUAL_THRESHOLD = 0.15
 # The embedding backends of index/embed.py (``Backend``), likewise.
 Backend = Literal["torch", "onnx-int8"]
 DEFAULT_BACKEND: Backend = "torch"
@@ -65,6 +66,7 @@ class Settings(BaseSettings):
     threads: int = Field(default=2, ge=1)
     answer_count: int = Field(default=3, ge=1, le=10)
     abstain_threshold: float = DEFAULT_ABSTAIN_THRESHOLD
+    crosslingual_threshold: float = DEFAULT_CROSSLINGUAL_THRESHOLD
     questions_per_minute: int = Field(default=10, ge=1)
     reload_interval: float = Field(default=2.0, gt=0)
     webhook_secret: SecretStr | None = None
@@ -127,7 +129,11 @@ class Settings(BaseSettings):
         """Search options as configured."""
         from index.search import SearchOptions
 
-        return SearchOptions(k=self.answer_count, threshold=self.abstain_threshold)
+        return SearchOptions(
+            k=self.answer_count,
+            threshold=self.abstain_threshold,
+            crosslingual_threshold=self.crosslingual_threshold,
+        )
 
 
 def environment_names() -> dict[str, str]:

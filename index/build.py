@@ -22,6 +22,7 @@ import numpy as np
 
 from index.articles import MAX_ARTICLE_BYTES, Article, load_corpus
 from index.columns import ColumnWriter, RowFileWriter, file_digest, open_column, write_column
+from index.crosslingual import MultilingualEncoder, manifest_section, write_vectors
 from index.dense import ANN_FILE, DEFAULT_ANN_FROM, write_ann
 from index.embed import Embedder
 from index.errors import CorpusError, IndexNotReady
@@ -102,7 +103,8 @@ def build_index(
         kept = _kept(previous, articles)
         fresh = [a for a in articles if a.doc_id not in kept]
         removed = _removed_count(previous, articles)
-        if previous is not None and not fresh and not removed:
+        has_crosslingual = previous is not None and previous.crosslingual is not None
+        if previous is not None and not fresh and not removed and has_crosslingual:
             # Same file hashes as the live build: there is nothing to write.
             return _report(articles, len(previous.passages), 0, 0, started, changed=False)
         embedder = load_embedder() if fresh else None
@@ -110,6 +112,7 @@ def build_index(
         with new_build(index_dir) as (folder, name):
             writer = _BuildWriter(folder, slots, previous, _dimension(embedder, previous))
             writer.write(embedder, progress)
+            writer.write_crosslingual(lambda: (embedder or load_embedder()).multilingual)
             writer.finish(name, articles, model_name, ann_from)
     embedded = sum(1 for s in slots if s.old_row < 0)
     return _report(articles, len(slots), embedded, removed, started, changed=True)
@@ -180,6 +183,7 @@ class _BuildWriter:
         self.previous = previous
         self.dimension = dimension
         self.columns: dict[str, dict] = {}
+        self.crosslingual: dict[str, dict] = {}
         self.files: dict[str, dict] = {}
         self.frequency = DocumentFrequency()
 
@@ -203,6 +207,19 @@ class _BuildWriter:
             raise
         self.columns["vectors"] = vectors.close()
         self.columns.update({name: writer.close() for name, writer in tokens.items()})
+
+    def write_crosslingual(self, encoder: Callable[[], MultilingualEncoder]) -> None:
+        """Write the cross-lingual channel (index/crosslingual.py): kept passages' vectors
+        copied from the live build when it has the channel, the others encoded."""
+        previous = self.previous.crosslingual if self.previous is not None else None
+        self.crosslingual = write_vectors(
+            self.folder,
+            [slot.passage for slot in self.slots],
+            [slot.old_row for slot in self.slots],
+            previous,
+            encoder,
+        )
+        self.columns.update(self.crosslingual)
 
     def _copy_kept(self, vectors: RowFileWriter, tokens: dict[str, ColumnWriter]) -> None:
         previous = self.previous
@@ -302,6 +319,7 @@ class _BuildWriter:
                 "scripts": scripts_of(letters),
                 "tokens": "int8, one float32 scale per word piece",
                 "dense": dense,
+                "crosslingual": manifest_section(self.crosslingual),
                 "columns": self.columns,
                 "files": self.files,
             },

@@ -24,6 +24,7 @@ from typing import Literal, Protocol
 
 import numpy as np
 
+from index.crosslingual import MultilingualEncoder
 from index.errors import ModelError
 from index.matching import QUESTION_STOPWORDS
 
@@ -160,6 +161,8 @@ class Embedder:
         self.dim = self._runner.dim
         self.max_tokens = self._runner.max_tokens
         self._lock = threading.Lock()
+        # Cross-lingual channel (index/crosslingual.py): loads its weights on first use only.
+        self.multilingual = MultilingualEncoder(threads=threads)
 
     def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
         """Embed ``texts``; returns an array (len(texts), dim) of L2-normalised float32 rows."""

@@ -3,7 +3,8 @@
 A question set is JSONL, one ``{"q": ..., "expect": [...]}`` per line: a passage answers the
 question when it contains any of the ``expect`` substrings; an empty ``expect`` means the right
 answer is to abstain. An optional ``kind`` labels abstain questions ("off-topic", or
-"not-in-coverage" for questions about the story that the coverage does not answer).
+"not-in-coverage" for questions about the story that the coverage does not answer), and an
+optional ``lang`` (ISO 639-1, "en" when absent) gives per-language figures.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ class Question:
     text: str
     expect: tuple[str, ...]
     kind: str
+    lang: str = "en"
 
 
 @dataclass
@@ -85,8 +87,26 @@ class Report:
     def latency_ms(self, percentile: float) -> float:
         return float(np.percentile([o.seconds * 1000 for o in self.outcomes], percentile))
 
+    def of_language(self, lang: str) -> Report:
+        """The outcomes of the questions in one language."""
+        return Report([o for o in self.outcomes if o.question.lang == lang])
+
+    def by_language(self) -> dict[str, dict]:
+        """Per language: answerable count, hit@1, and off-topic questions abstained."""
+        figures = {}
+        for lang in sorted({o.question.lang for o in self.outcomes}):
+            part = self.of_language(lang)
+            off_hit, off_all = part.abstained_of_kind("off-topic")
+            figures[lang] = {
+                "answerable": len(part.answerable),
+                "hit@1": round(part.hit_at(1), 4),
+                "off_topic_abstained": f"{off_hit}/{off_all}",
+            }
+        return figures
+
     def summary(self) -> dict:
-        """The figures as a flat dictionary (for --json and for tests)."""
+        """The figures as a dictionary (for --json and for tests); ``by_language`` nests one
+        small dictionary per language."""
         off_hit, off_all = self.abstained_of_kind("off-topic")
         near_hit, near_all = self.abstained_of_kind("not-in-coverage")
         honest, absent = self.verdicts_of_kind("not-in-coverage", ("related", "none"))
@@ -106,6 +126,7 @@ class Report:
             "not_in_coverage_related_or_none": f"{honest}/{absent}",
             "latency_p50_ms": round(self.latency_ms(50), 1),
             "latency_p95_ms": round(self.latency_ms(95), 1),
+            "by_language": self.by_language(),
         }
 
 
@@ -135,7 +156,7 @@ def _question(line: str, path: Path, number: int) -> Question:
             f'{path}:{number}: expected {{"q": "...", "expect": ["..."]}} on each line'
         ) from exc
     kind = row.get("kind", "answerable" if expect else "off-topic")
-    return Question(text, tuple(str(e) for e in expect), str(kind))
+    return Question(text, tuple(str(e) for e in expect), str(kind), str(row.get("lang", "en")))
 
 
 def evaluate(searcher: Searcher, questions: list[Question]) -> Report:

@@ -16,9 +16,11 @@ from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
+from index.crosslingual import CrosslingualSearch
 from index.embed import Embedder, Encoded
 from index.errors import QuestionError
 from index.highlight import text_fragment_link
+from index.language import ENGLISH, question_language, romanise
 from index.lexical import top_rows
 from index.matching import TokenMatcher
 from index.store import IndexData
@@ -36,13 +38,29 @@ class Weights:
 
 
 @dataclass(frozen=True)
+class CrosslingualWeights:
+    """Fusion weights for a question not in English (docs/retrieval.md): the multilingual
+    passage and best-sentence cosines, and today's signals on the (romanised) question."""
+
+    passage: float = 0.5
+    sentence: float = 0.5
+    focus_passage: float = 1.0
+    focus_sentence: float = 1.0
+    dense: float = 0.0
+    bm25: float = 0.0
+    chars: float = 0.0
+    tokens: float = 0.0
+
+
+@dataclass(frozen=True)
 class SearchOptions:
     """How to search.
 
     ``threshold``: the confidence below which the question is not answered at all;
     ``extra_margin``: how far below the best passage's confidence another may be and still be
     quoted; ``duplicate_similarity``: the cosine at which passages of two articles count as the
-    same quote.
+    same quote. ``crosslingual_threshold`` is the abstention bar of a question not in English,
+    on the multilingual confidence (its own scale).
     """
 
     k: int = 3
@@ -52,6 +70,8 @@ class SearchOptions:
     max_question_chars: int = 1000
     duplicate_similarity: float = 0.92
     extra_margin: float = 0.06
+    crosslingual_threshold: float = 0.15
+    crosslingual_weights: CrosslingualWeights = field(default_factory=CrosslingualWeights)
 
 
 @dataclass(frozen=True)
@@ -154,6 +174,12 @@ class Searcher:
             len(data.passages),
             embedder.unweighted_ids,
         )
+        # Cross-lingual channel (index/crosslingual.py); None for a build made without it.
+        self._crosslingual = (
+            CrosslingualSearch(data.crosslingual, embedder.multilingual)
+            if data.crosslingual is not None
+            else None
+        )
 
     def ask(self, question: str, k: int | None = None) -> Answer:
         """Answer one question with up to ``k`` passages (``options.k`` by default)."""
@@ -169,11 +195,93 @@ class Searcher:
         """
         counts = [k] * len(questions) if k is None or isinstance(k, int) else list(k)
         cleaned = [clean_question(q, self.options.max_question_chars) for q in questions]
-        encoded = self._embedder.encode_tokens(cleaned)
+        foreign = self._foreign(cleaned)
+        # Today's candidates and signals see a Cyrillic question in Latin letters: names match.
+        encoded = self._embedder.encode_tokens(
+            [romanise(q) if f else q for q, f in zip(cleaned, foreign, strict=True)]
+        )
+        multilingual = self._multilingual_vectors(cleaned, foreign)
         return [
             self._answer(q, e, n or self.options.k)
-            for q, e, n in zip(cleaned, encoded, counts, strict=True)
+            if m is None
+            else self._answer_crosslingual(q, e, m, n or self.options.k)
+            for q, e, m, n in zip(cleaned, encoded, multilingual, counts, strict=True)
         ]
+
+    def _foreign(self, questions: Sequence[str]) -> list[bool]:
+        """Which questions take the cross-lingual path: not English, and the build has it."""
+        if self._crosslingual is None:
+            return [False] * len(questions)
+        return [question_language(q) != ENGLISH for q in questions]
+
+    def _multilingual_vectors(
+        self, questions: Sequence[str], foreign: Sequence[bool]
+    ) -> list[np.ndarray | None]:
+        chosen = [q for q, f in zip(questions, foreign, strict=True) if f]
+        if not chosen or self._crosslingual is None:
+            return [None] * len(questions)
+        vectors = iter(self._crosslingual.encode(chosen))
+        return [next(vectors) if f else None for f in foreign]
+
+    def crosslingual_signals(
+        self, question: str, encoded: Encoded, vector: np.ndarray
+    ) -> tuple[list[int], dict[str, np.ndarray], np.ndarray]:
+        """Candidate rows of a question not in English and each signal over them: the
+        multilingual ``passage`` and best-``sentence`` cosines, the same for the question
+        without the names all candidates share (``focus_*``), and today's four on the
+        romanised question. Also returns the focused question's vector."""
+        assert self._crosslingual is not None
+        latin = romanise(question)
+        bm25 = self._lexical.bm25(latin)
+        rows = sorted(
+            set(self._candidates(encoded.vector, bm25))
+            | {int(r) for r in self._crosslingual.candidates(vector, self.options.candidates)}
+        )
+        weights = self._matcher.weights(encoded.token_ids)
+        texts = [self.data.passages.text(r) for r in rows]
+        signals, focus = self._crosslingual.signals(question, vector, rows, texts)
+        signals |= {
+            "dense": self._dense.scores(encoded.vector, rows),
+            "bm25": bm25[rows],
+            "chars": self._lexical.chars(latin, rows),
+            "tokens": self._matcher.scores(encoded.tokens, weights, rows),
+        }
+        return rows, signals, focus
+
+    def _answer_crosslingual(
+        self, question: str, encoded: Encoded, vector: np.ndarray, k: int
+    ) -> Answer:
+        """A question not in English: candidates and scores from the multilingual channel
+        fused with today's signals; abstention on the multilingual similarity alone, since
+        word and character matches mean little across languages. The verdict is ``answer``
+        whenever it is answered: index/verdict.py reads English answer types only."""
+        assert self._crosslingual is not None
+        if not self.data.passages:
+            return Answer(question, False, (), 0.0)
+        rows, signals, focus = self.crosslingual_signals(question, encoded, vector)
+        confidence = (signals["passage"] + signals["sentence"]) / 2
+        overall = float(confidence.max())
+        if overall < self.options.crosslingual_threshold:
+            return Answer(question, False, (), overall)
+        w = asdict(self.options.crosslingual_weights)
+        fused = sum(w[name] * _standardise(values) for name, values in signals.items())
+        order = np.argsort(-fused, kind="stable")
+        bar = max(
+            self.options.crosslingual_threshold, confidence[order[0]] - self.options.extra_margin
+        )
+        chosen: list[tuple[int, Hit]] = []
+        for rank, i in enumerate(order):
+            if len(chosen) >= k:
+                break
+            if rank and confidence[i] < bar:
+                continue
+            by_sentence = w["sentence"] * self._crosslingual.sentence_scores(vector, rows[i]) + w[
+                "focus_sentence"
+            ] * self._crosslingual.sentence_scores(focus, rows[i])
+            hit = self._hit(rows[i], float(fused[i]), float(confidence[i]), by_sentence)
+            if not self._merge_duplicate(chosen, hit, rows[i]):
+                chosen.append((rows[i], hit))
+        return Answer(question, True, tuple(hit for _, hit in chosen), overall, "answer")
 
     def _answer(self, question: str, encoded: Encoded, k: int) -> Answer:
         if not self.data.passages or not self._readable(question):
@@ -200,7 +308,10 @@ class Searcher:
                 break
             if rank and confidence[i] < bar:
                 continue  # the best passage is always quoted; the others must clear the bar
-            hit = self._hit(rows[i], float(fused[i]), float(confidence[i]), encoded, weights)
+            by_sentence = self._matcher.sentence_scores(
+                encoded.tokens, weights, rows[i], self.data.passages[rows[i]].passage.sentences
+            )
+            hit = self._hit(rows[i], float(fused[i]), float(confidence[i]), by_sentence)
             if not self._merge_duplicate(chosen, hit, rows[i]):
                 chosen.append((rows[i], hit))
         best_row, best = chosen[0]
@@ -254,13 +365,11 @@ class Searcher:
             + w.tokens * _standardise(tokens)
         )
 
-    def _hit(
-        self, row: int, score: float, confidence: float, encoded: Encoded, weights: np.ndarray
-    ) -> Hit:
+    def _hit(self, row: int, score: float, confidence: float, by_sentence: np.ndarray) -> Hit:
+        """Passage ``row`` quoted with its best sentence by ``by_sentence`` highlighted."""
         stored = self.data.passages[row]
         passage = stored.passage
         article = self.data.articles[passage.doc_id]
-        by_sentence = self._matcher.sentence_scores(encoded.tokens, weights, row, passage.sentences)
         best = int(np.argmax(by_sentence)) if len(by_sentence) else 0
         start, end = passage.sentences[best] if passage.sentences else (0, len(passage.text))
         sentence = passage.text[start:end]

@@ -19,6 +19,8 @@ Layout of an index folder (format 2)::
     builds/<name>/token_idf         MaxSim IDF by vocabulary id, computed at build time
     builds/<name>/chars_*           character n-gram counts (CSR rows), IDF and row norms
     builds/<name>/bm25/             the BM25 index as bm25s saves it
+    builds/<name>/ml_*              multilingual passage and sentence vectors, float16, and
+                                    each passage's first sentence row (index/crosslingual.py)
 
 Every array is a raw file memory-mapped at load with the shape the manifest gives, so loading
 reads the manifest and the small JSON files, checks file sizes, and maps the rest: nothing is
@@ -50,6 +52,7 @@ from index.passages import Passage
 
 if TYPE_CHECKING:
     # Loaded only when an index is searched: listing its articles needs neither faiss nor bm25s.
+    from index.crosslingual import CrosslingualVectors
     from index.dense import DenseIndex
     from index.lexical import LexicalScorer
 
@@ -176,6 +179,7 @@ class IndexData:
     token_idf: np.ndarray
     dense: DenseIndex
     lexical: LexicalScorer
+    crosslingual: CrosslingualVectors | None = None  # cross-lingual channel; None: built without
 
     @property
     def build_id(self) -> str:
@@ -275,6 +279,12 @@ def _dense_index(build: Path, vectors: np.ndarray, spec: dict) -> DenseIndex:
     return DenseIndex.open(build, vectors, spec)
 
 
+def _crosslingual(columns: dict, section: dict | None, passages: int) -> CrosslingualVectors | None:
+    from index.crosslingual import load_vectors
+
+    return load_vectors(columns, section, passages)
+
+
 def _lexical_scorer(build: Path, columns: dict, passages: int) -> LexicalScorer:
     from index.lexical import LexicalScorer
 
@@ -355,6 +365,7 @@ def _read_build(build: Path, manifest: dict) -> IndexData:
         token_idf=columns["token_idf"],
         dense=_dense_index(build, columns["vectors"], manifest.get("dense", {})),
         lexical=_lexical_scorer(build, manifest["columns"], counts["passages"]),
+        crosslingual=_crosslingual(columns, manifest.get("crosslingual"), counts["passages"]),
     )
 
 

@@ -37,6 +37,7 @@ class CountingEmbedder:
         self.real = real
         self.name = real.name
         self.dim = real.dim
+        self.multilingual = real.multilingual
         self.embedded = 0
         self.loads = 0
 

@@ -15,6 +15,7 @@ from packaging.requirements import Requirement
 from bot.settings import (
     DEFAULT_ABSTAIN_THRESHOLD,
     DEFAULT_BACKEND,
+    DEFAULT_CROSSLINGUAL_THRESHOLD,
     DEFAULT_MODEL,
     Settings,
     environment_names,
@@ -75,6 +76,7 @@ def test_settings_defaults_match_the_engine() -> None:
     assert DEFAULT_MODEL == ENGINE_MODEL
     assert DEFAULT_BACKEND == ENGINE_BACKEND
     assert SearchOptions().threshold == DEFAULT_ABSTAIN_THRESHOLD
+    assert SearchOptions().crosslingual_threshold == DEFAULT_CROSSLINGUAL_THRESHOLD
 
 
 def test_torch_is_pinned_in_one_place_inside_the_supported_range() -> None:
