@@ -10,6 +10,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from index.embed import DEFAULT_MODEL
 from index.search import SearchOptions
+from index.story_prior import StoryOptions
 
 # Shown by /start only if the index in service answers them (see bot/story.py).
 DEFAULT_EXAMPLES = (
@@ -114,6 +115,12 @@ class Settings(BaseSettings):
         le=65535,
         validation_alias=AliasChoices("NEWSBOT_WEBHOOK_PORT", "webhook_port"),
     )
+    story: str = Field(
+        default="",
+        max_length=1000,
+        validation_alias=AliasChoices("NEWSBOT_STORY", "story"),
+        description="Words naming the story; empty: the earliest coverage defines it.",
+    )
     example_questions: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: list(DEFAULT_EXAMPLES),
         validation_alias=AliasChoices("NEWSBOT_EXAMPLE_QUESTIONS", "example_questions"),
@@ -142,4 +149,8 @@ class Settings(BaseSettings):
 
     def search_options(self) -> SearchOptions:
         """Search options as configured."""
-        return SearchOptions(k=self.answer_count, threshold=self.abstain_threshold)
+        return SearchOptions(
+            k=self.answer_count,
+            threshold=self.abstain_threshold,
+            story=StoryOptions(text=self.story),
+        )

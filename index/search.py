@@ -23,6 +23,7 @@ from index.highlight import text_fragment_link
 from index.lexical import LexicalScorer
 from index.matching import TokenMatcher
 from index.store import IndexData
+from index.story_prior import StoryOptions, StoryPrior
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,7 @@ class SearchOptions:
     max_question_chars: int = 1000
     duplicate_similarity: float = 0.92
     extra_margin: float = 0.06
+    story: StoryOptions = field(default_factory=StoryOptions)
 
 
 @dataclass(frozen=True)
@@ -150,6 +152,7 @@ class Searcher:
             [(p.tok_start, p.tok_end) for p in data.passages],
             embedder.unweighted_ids,
         )
+        self._story = StoryPrior(data, embedder, options.story)
 
     def ask(self, question: str, k: int | None = None) -> Answer:
         """Answer one question with up to ``k`` passages (``options.k`` by default)."""
@@ -176,16 +179,19 @@ class Searcher:
             return Answer(question, False, (), 0.0)
         bm25 = self._lexical.bm25(question)
         rows = self._candidates(encoded.vector, bm25)
+        rows = sorted({*rows, *self._story.candidates(encoded.vector, self.options.candidates)})
         weights = self._matcher.weights(encoded.token_ids)
         dense = self.data.vectors[rows] @ encoded.vector
         tokens = self._matcher.scores(encoded.tokens, weights, rows)
+        # Passages off the story must be closer to the question to count (index/story_prior.py).
+        off_story = self._story.discount(rows)
         # Whether to answer looks at the best dense and best word-piece similarity anywhere:
         # on the question set this separates off-topic questions better than the top passage.
-        overall = float(dense.max() + tokens.max()) / 2
+        overall = float((dense - off_story).max() + (tokens - off_story).max()) / 2
         if overall < self.options.threshold:
             return Answer(question, False, (), overall)
-        fused = self._fuse(question, rows, dense, bm25[rows], tokens)
-        confidence = (dense + tokens) / 2
+        fused = self._fuse(question, rows, dense, bm25[rows], tokens) + self._story.bonus(rows)
+        confidence = (dense + tokens) / 2 - off_story
         order = np.argsort(-fused, kind="stable")
         # Further passages must be nearly as close to the question as the best one: on the
         # question sets, those further below were almost never about what was asked.
