@@ -190,8 +190,11 @@ class Searcher:
         overall = float((dense - off_story).max() + (tokens - off_story).max()) / 2
         if overall < self.options.threshold:
             return Answer(question, False, (), overall)
-        fused = self._fuse(question, rows, dense, bm25[rows], tokens) + self._story.bonus(rows)
-        confidence = (dense + tokens) / 2 - off_story
+        # The answer comes from the story unless other prose is closer (index/story_prior.py).
+        keep = self._story.focus(rows, (dense + tokens) / 2 - off_story)
+        rows, dense, tokens = [rows[i] for i in keep], dense[keep], tokens[keep]
+        fused = self._fuse(question, rows, dense, bm25[rows], tokens)
+        confidence = (dense + tokens) / 2 - off_story[keep]
         order = np.argsort(-fused, kind="stable")
         # Further passages must be nearly as close to the question as the best one: on the
         # question sets, those further below were almost never about what was asked.

@@ -45,8 +45,7 @@ class StoryOptions:
     """How the story prior is defined and how much it counts (see the module docstring)."""
 
     text: str = ""
-    weight: float = 1.0
-    penalty: float = 0.1
+    penalty: float = 0.4
     unrelated: float = 0.3
     related: float = 0.6
 
@@ -73,9 +72,19 @@ class StoryPrior:
         _, found = self._index.search(vector[None, :].astype(np.float32), count)
         return [int(self._rows[i]) for i in found[0] if i >= 0]
 
-    def bonus(self, rows: list[int]) -> np.ndarray:
-        """What each candidate gains in the fused ranking score."""
-        return (self.options.weight * self.membership[rows]).astype(np.float32)
+    def focus(self, rows: list[int], confidence: np.ndarray) -> np.ndarray:
+        """Which candidates to rank (indices into ``rows``): the story's, unless a passage of
+        other prose is closer to the question even after its discount; then all of them.
+
+        ``confidence`` is each candidate's similarity after ``discount``.
+        """
+        story = self.membership[rows] >= STORY_MEMBER
+        everything = np.arange(len(rows))
+        if story.all() or not story.any():
+            return everything
+        if confidence[story].max() >= confidence[~story].max():
+            return np.flatnonzero(story)
+        return everything
 
     def discount(self, rows: list[int]) -> np.ndarray:
         """How much each candidate's similarities are lowered before the decision to answer."""
