@@ -24,6 +24,9 @@ QUESTION_SETS = {
     "own": REPO / "tests" / "data" / "questions.jsonl",
     "holdout": REPO / "tests" / "data" / "questions-holdout.jsonl",
 }
+# Questions that the other prose of bench/scale_corpus.py answers (Lee news from 1k passages,
+# the Python docs from 10k): answering them from that prose is right.
+PROSE_CHECKS = REPO / "bench" / "prose_checks.jsonl"
 
 
 def story_options(story: str | None, prior: bool) -> SearchOptions:
@@ -47,6 +50,11 @@ def quality(searcher: Searcher) -> dict:
     for name, path in QUESTION_SETS.items():
         report = evaluate(searcher, load_questions(path))
         figures[name] = _figures(report, searcher)
+    prose = evaluate(searcher, load_questions(PROSE_CHECKS))
+    figures["prose_checks"] = {
+        o.question.text: "answered, rank " + str(o.rank) if o.answered else "abstained"
+        for o in prose.outcomes
+    }
     return figures
 
 
