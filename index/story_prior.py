@@ -23,8 +23,11 @@ a question then reads only its candidates' memberships, so its cost does not gro
 ``penalty × (1 - membership)`` before the decision to answer, so an off-story passage must be
 that much closer to the question to make the bot answer. The maximum similarity over more
 passages is a maximum over more draws and climbs with corpus size; the draws from other prose no
-longer lift the maximum unless they are really close. The fused ranking score gains
-``weight × membership`` (in standard deviations of the fused signals).
+longer lift the maximum unless they are really close. The ranking is then made among the
+story's candidates (membership >= ``STORY_MEMBER``), unless a passage of other prose is closer to
+the question even after its discount. When the story is a minority of the corpus, its passages
+closest to the question join the candidates (a flat index over them), so that the general
+candidate search, crowded by other prose, cannot leave them all out.
 """
 
 from __future__ import annotations
