@@ -115,10 +115,10 @@ def story_vector(data: IndexData, embedder: Embedder, options: StoryOptions) -> 
     (the articles of the earliest date; all articles when none is dated)."""
     if options.text.strip():
         return embedder.encode([options.text])[0].astype(np.float32)
-    dated = [a.published for a in data.articles.values() if a.published]
+    dated = [a.published for a in data.articles.values() if a.published and a.passages]
     first = min(dated) if dated else None
     chosen = np.fromiter(
-        (first is None or a.published == first for a in data.articles.values()),
+        (a.passages > 0 and first in (None, a.published) for a in data.articles.values()),
         dtype=bool,
         count=len(data.articles),
     )
