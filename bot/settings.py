@@ -67,6 +67,8 @@ class Settings(BaseSettings):
     answer_count: int = Field(default=3, ge=1, le=10)
     abstain_threshold: float = DEFAULT_ABSTAIN_THRESHOLD
     crosslingual_threshold: float = DEFAULT_CROSSLINGUAL_THRESHOLD
+    # Words naming the story; empty: the earliest-dated coverage defines it (index/story_prior.py).
+    story: str = Field(default="", max_length=1000)
     questions_per_minute: int = Field(default=10, ge=1)
     reload_interval: float = Field(default=2.0, gt=0)
     webhook_secret: SecretStr | None = None
@@ -128,11 +130,13 @@ class Settings(BaseSettings):
     def search_options(self) -> SearchOptions:
         """Search options as configured."""
         from index.search import SearchOptions
+        from index.story_prior import StoryOptions
 
         return SearchOptions(
             k=self.answer_count,
             threshold=self.abstain_threshold,
             crosslingual_threshold=self.crosslingual_threshold,
+            story=StoryOptions(text=self.story),
         )
 
 

@@ -186,6 +186,10 @@ class _BuildWriter:
         self.crosslingual: dict[str, dict] = {}
         self.files: dict[str, dict] = {}
         self.frequency = DocumentFrequency()
+        # Each article's sum of pooled vectors: the story prior's input (index/story_prior.py),
+        # so that a load reads one row per article instead of every passage's vector.
+        articles = max((slot.article for slot in slots), default=-1) + 1
+        self.article_sums = np.zeros((articles, dimension), dtype=np.float32)
 
     def write(self, embedder: Embedder | None, progress: Progress | None) -> None:
         """Write the pooled and word-piece vectors: kept passages copied, new ones embedded."""
@@ -231,6 +235,7 @@ class _BuildWriter:
                 continue
             start, end = (int(v) for v in spans[slot.old_row])
             vectors.write(row, previous.vectors[slot.old_row])
+            self.article_sums[slot.article] += previous.vectors[slot.old_row]
             parts = {name: getattr(previous, name)[start:end] for name in TOKEN_COLUMNS}
             self._append_tokens(slot, tokens, parts)
 
@@ -252,6 +257,7 @@ class _BuildWriter:
             encoded = embedder.encode_tokens(texts, batch_size=_EMBED_CHUNK)
             for row, enc in zip(chunk, encoded, strict=True):
                 vectors.write(row, enc.vector)
+                self.article_sums[self.slots[row].article] += enc.vector
                 codes, scales = quantize(enc.tokens)
                 parts = {
                     "tokens": codes,
@@ -294,6 +300,9 @@ class _BuildWriter:
         self.files["articles.json"] = file_digest(self.folder / "articles.json")
         idf = self.frequency.idf()
         self.columns["token_idf"] = write_column(self.folder / "token_idf", idf)
+        sums = np.zeros((len(articles), self.dimension), dtype=np.float32)
+        sums[: len(self.article_sums)] = self.article_sums
+        self.columns["article_vectors"] = write_column(self.folder / "article_vectors", sums)
         lexical_columns, lexical_files = write_lexical(self.folder, texts)
         self.columns.update(lexical_columns)
         self.files.update(lexical_files)

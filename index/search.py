@@ -24,6 +24,7 @@ from index.language import ENGLISH, question_language, romanise
 from index.lexical import top_rows
 from index.matching import TokenMatcher
 from index.store import IndexData
+from index.story_prior import StoryOptions, StoryPrior
 from index.verdict import SentenceTokens, Verdict, judge
 
 
@@ -72,6 +73,7 @@ class SearchOptions:
     extra_margin: float = 0.06
     crosslingual_threshold: float = 0.15
     crosslingual_weights: CrosslingualWeights = field(default_factory=CrosslingualWeights)
+    story: StoryOptions = field(default_factory=StoryOptions)
 
 
 @dataclass(frozen=True)
@@ -180,6 +182,7 @@ class Searcher:
             if data.crosslingual is not None
             else None
         )
+        self._story = StoryPrior(data, embedder, options.story)
 
     def ask(self, question: str, k: int | None = None) -> Answer:
         """Answer one question with up to ``k`` passages (``options.k`` by default)."""
@@ -288,16 +291,22 @@ class Searcher:
             return Answer(question, False, (), 0.0)
         bm25 = self._lexical.bm25(question)
         rows = self._candidates(encoded.vector, bm25)
+        rows = sorted({*rows, *self._story.candidates(encoded.vector, self.options.candidates)})
         weights = self._matcher.weights(encoded.token_ids)
         dense = self._dense.scores(encoded.vector, rows)
         tokens = self._matcher.scores(encoded.tokens, weights, rows)
+        # Passages off the story must be closer to the question to count (index/story_prior.py).
+        off_story = self._story.discount(rows)
         # Whether to answer looks at the best dense and best word-piece similarity anywhere:
         # on the question set this separates off-topic questions better than the top passage.
-        overall = float(dense.max() + tokens.max()) / 2
+        overall = float((dense - off_story).max() + (tokens - off_story).max()) / 2
         if overall < self.options.threshold:
             return Answer(question, False, (), overall)
+        # The answer comes from the story unless other prose is closer (index/story_prior.py).
+        keep = self._story.focus(rows, (dense + tokens) / 2 - off_story)
+        rows, dense, tokens = [rows[i] for i in keep], dense[keep], tokens[keep]
         fused = self._fuse(question, rows, dense, bm25[rows], tokens)
-        confidence = (dense + tokens) / 2
+        confidence = (dense + tokens) / 2 - off_story[keep]
         order = np.argsort(-fused, kind="stable")
         # Further passages must be nearly as close to the question as the best one: on the
         # question sets, those further below were almost never about what was asked.

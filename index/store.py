@@ -1,6 +1,6 @@
 """The stored index: one folder per build, and a ``current`` link swapped atomically.
 
-Layout of an index folder (format 2)::
+Layout of an index folder (format 3; 2 lacked article_vectors)::
 
     current -> builds/<name>        the live build (a relative symlink, replaced by rename)
     builds/<name>/manifest.json     format, model, counts, per-article hashes, and the dtype,
@@ -13,6 +13,8 @@ Layout of an index folder (format 2)::
     builds/<name>/sections          section titles, one UTF-8 blob (each title once)
     builds/<name>/sentences         sentence spans of all passages, int32 pairs
     builds/<name>/vectors           pooled passage vectors, float32, rows follow the table
+    builds/<name>/article_vectors   each article's sum of its passages' pooled vectors, float32,
+                                    rows follow articles.json (the story prior's input)
     builds/<name>/dense.hnsw        HNSW graph over them, only from ``ann_from`` passages
     builds/<name>/tokens            word-piece vectors, int8, one scale each in token_scales
     builds/<name>/token_ids         their vocabulary ids; token_offsets their character spans
@@ -56,7 +58,7 @@ if TYPE_CHECKING:
     from index.dense import DenseIndex
     from index.lexical import LexicalScorer
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 _KEEP_BUILDS = 2
 _REBUILD_HINT = "run `newsbot build`"
 _DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
@@ -164,7 +166,8 @@ class IndexData:
     """One build, mapped: rows of ``vectors`` follow ``passages``.
 
     The token columns hold the word-piece vectors (int8, with ``token_scales``), their ids and
-    character offsets; ``token_idf`` is the MaxSim IDF by vocabulary id.
+    character offsets; ``token_idf`` is the MaxSim IDF by vocabulary id. ``article_vectors``
+    holds each article's sum of pooled vectors, rows in the order of ``articles``.
     """
 
     manifest: dict
@@ -177,6 +180,7 @@ class IndexData:
     token_ids: np.ndarray
     token_offsets: np.ndarray
     token_idf: np.ndarray
+    article_vectors: np.ndarray
     dense: DenseIndex
     lexical: LexicalScorer
     crosslingual: CrosslingualVectors | None = None  # cross-lingual channel; None: built without
@@ -363,6 +367,7 @@ def _read_build(build: Path, manifest: dict) -> IndexData:
         token_ids=columns["token_ids"],
         token_offsets=columns["token_offsets"],
         token_idf=columns["token_idf"],
+        article_vectors=columns["article_vectors"],
         dense=_dense_index(build, columns["vectors"], manifest.get("dense", {})),
         lexical=_lexical_scorer(build, manifest["columns"], counts["passages"]),
         crosslingual=_crosslingual(columns, manifest.get("crosslingual"), counts["passages"]),
@@ -373,6 +378,7 @@ def _check_counts(columns: dict[str, np.ndarray], counts: dict, dimension: int) 
     expected = {
         "passages": (counts["passages"], len(_ROW)),
         "vectors": (counts["passages"], dimension),
+        "article_vectors": (counts["articles"], dimension),
         "tokens": (counts["tokens"], dimension),
         "token_scales": (counts["tokens"],),
         "token_ids": (counts["tokens"],),

@@ -111,7 +111,7 @@ def test_manifest_records_model_hashes_and_counts(seed_index: Path) -> None:
     assert manifest["dimension"] == 384
     assert manifest["counts"]["passages"] == 5
     assert len(manifest["articles"]) == 1
-    assert manifest["built_at"] and manifest["format_version"] == 2
+    assert manifest["built_at"] and manifest["format_version"] == 3
 
 
 def test_missing_damaged_and_foreign_indexes_say_run_build(
