@@ -22,9 +22,12 @@ from telegram import (
 from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
+from bot import living_texts
 from bot.answering import QuestionWorker
+from bot.following import add_following
 from bot.handlers import SERVICES, Services, add_handlers
 from bot.logs import quiet_http_loggers, redact_token
+from bot.persistence import SQLitePersistence
 from bot.ratelimit import RateLimiter
 from bot.reloading import IndexWatcher
 from bot.retry import with_retries
@@ -39,16 +42,23 @@ WATCHER = "newsbot.watcher"
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY]
 RATE_LIMIT_RETRIES = 3
 
+FOLLOW_COMMANDS = [
+    BotCommand("latest", living_texts.LATEST_COMMAND),
+    BotCommand("follow", living_texts.FOLLOW_COMMAND),
+    BotCommand("unfollow", living_texts.UNFOLLOW_COMMAND),
+]
 PRIVATE_COMMANDS = [
     BotCommand("start", "What I know about the story, with example questions"),
     BotCommand("help", "How to ask me"),
     BotCommand("sources", "The articles I quote"),
     BotCommand("ask", "Ask a question (or just send it)"),
+    *FOLLOW_COMMANDS,
 ]
 GROUP_COMMANDS = [
     BotCommand("ask", "Ask about the story: /ask your question"),
     BotCommand("sources", "The articles I quote"),
     BotCommand("help", "How to ask me"),
+    *FOLLOW_COMMANDS,
 ]
 
 
@@ -88,6 +98,7 @@ def build_application(settings: Settings, live: LiveSearcher) -> Application:
             )
         )
         .concurrent_updates(True)
+        .persistence(SQLitePersistence(settings.state_file, settings.state_save_interval))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
         .build()
@@ -104,6 +115,7 @@ def build_application(settings: Settings, live: LiveSearcher) -> Application:
     )
     application.bot_data[WATCHER] = IndexWatcher(live, settings.reload_interval)
     add_handlers(application)
+    add_following(application)
     return application
 
 

@@ -53,6 +53,7 @@ from index.search import Hit
 log = logging.getLogger(__name__)
 
 SERVICES = "newsbot"
+ANSWERS = "answers"  # chat data key of the chat's recent answers (bot/paging.py)
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 INLINE_CACHE_SECONDS = 60
 
@@ -68,13 +69,18 @@ class Services:
     worker: QuestionWorker
     limiter: RateLimiter
     inline_limiter: RateLimiter
-    answers: AnswerCache = field(default_factory=AnswerCache)
     stories: StoryCache = field(default_factory=StoryCache)
 
 
 def services(context: Context) -> Services:
     """The ``Services`` of the application handling this update."""
     return context.bot_data[SERVICES]
+
+
+def chat_answers(context: Context) -> AnswerCache:
+    """The answers this chat can page through, kept in its (persisted) chat data."""
+    store = context.chat_data.setdefault(ANSWERS, {})
+    return AnswerCache(store, services(context).settings.answers_per_chat)
 
 
 def add_handlers(application: Application) -> None:
@@ -212,10 +218,14 @@ async def answer_question(update: Update, context: Context, question: str) -> No
     if not answer.answered:
         await reply(update, replies.not_found(answer.question))
         return
-    cached = CachedAnswer(update.effective_chat.id, answer.passages, s.settings.answer_count)
-    answer_id = s.answers.remember(cached)
+    cached = CachedAnswer(
+        update.effective_chat.id, answer.passages, s.settings.answer_count, answer.question
+    )
+    answers = chat_answers(context)
+    answer_id = answers.remember(cached)
     text = replies.answer_page(cached.hits, 0, cached.per_page)
-    await reply(update, text, answer_keyboard(answer_id, cached, 0))
+    sent = await reply(update, text, answer_keyboard(answer_id, cached, 0))
+    answers.sent_as(answer_id, sent.message_id)
 
 
 async def send_usage(update: Update, context: Context) -> None:
@@ -244,7 +254,7 @@ async def more(update: Update, context: Context) -> None:
     message = query.message
     found = None
     if isinstance(message, Message):
-        found = services(context).answers.find(query.data, message.chat.id)
+        found = chat_answers(context).find(query.data, message.chat.id)
     if found is None:
         await _answer_button(query, replies.EXPIRED)
         return

@@ -119,6 +119,51 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("NEWSBOT_EXAMPLE_QUESTIONS", "example_questions"),
     )
 
+    # --- the living story: state file, followed feeds, followers (issue 10) -------------------
+    state_file: Path = Field(
+        default=Path("var/state.sqlite3"),
+        validation_alias=AliasChoices("NEWSBOT_STATE", "state_file"),
+    )
+    state_save_interval: float = Field(
+        default=5.0,
+        gt=0,
+        validation_alias=AliasChoices("NEWSBOT_STATE_SAVE_INTERVAL", "state_save_interval"),
+    )
+    answers_per_chat: int = Field(
+        default=30,
+        ge=1,
+        validation_alias=AliasChoices("NEWSBOT_ANSWERS_PER_CHAT", "answers_per_chat"),
+    )
+    feeds: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, validation_alias=AliasChoices("NEWSBOT_FEEDS", "feeds")
+    )
+    feed_match: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, validation_alias=AliasChoices("NEWSBOT_FEED_MATCH", "feed_match")
+    )
+    feed_interval: float = Field(
+        default=900.0,
+        gt=0,
+        validation_alias=AliasChoices("NEWSBOT_FEED_INTERVAL", "feed_interval"),
+    )
+    feed_max_entries: int = Field(
+        default=200,
+        ge=1,
+        validation_alias=AliasChoices("NEWSBOT_FEED_MAX_ENTRIES", "feed_max_entries"),
+    )
+    latest_count: int = Field(
+        default=5,
+        ge=1,
+        le=20,
+        validation_alias=AliasChoices("NEWSBOT_LATEST_COUNT", "latest_count"),
+    )
+
+    @field_validator("feeds", "feed_match", mode="before")
+    @classmethod
+    def _split_commas(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper_level(cls, value: object) -> object:

@@ -123,7 +123,10 @@ async def test_start_help_sources_and_command_menus(bot: BotUnderTest) -> None:
 
     menus = {json.loads(scope)["type"]: [c["command"] for c in cmds]
              for (scope, _), cmds in tg.commands.items()}  # fmt: skip
-    assert set(menus["all_private_chats"]) == {"start", "help", "sources", "ask"}
+    assert set(menus["all_private_chats"]) == {
+        *("start", "help", "sources", "ask"),
+        *("latest", "follow", "unfollow"),
+    }
     assert set(menus["all_group_chats"]) >= {"ask", "sources", "help"}
 
 

@@ -1,0 +1,184 @@
+"""Following the story in Telegram: the feed check on PTB's JobQueue, /follow, /unfollow,
+/latest, and one notification per check to every following chat.
+
+A chat follows when its chat data says so (``FOLLOW``); chat data is persisted in the state
+file, so follows survive restarts. A check runs the add-feed pipeline and the incremental
+build in a thread, serves the new build at once, and tells followers what each new article
+adds (index/novelty.py). Sends go through PTB's rate limiter (under 30 messages/s overall,
+429s waited out); a chat that blocked or removed the bot (403) stops following.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from telegram import Update
+from telegram.constants import ChatMemberStatus, ChatType
+from telegram.error import Forbidden, TelegramError
+from telegram.ext import (
+    Application,
+    ApplicationHandlerStop,
+    CommandHandler,
+    ContextTypes,
+    filters,
+)
+
+from bot import living_texts as texts
+from bot.handlers import NO_PREVIEW, SERVICES, Services, reply, services
+from bot.reloading import reload_index
+from bot.retry import with_retries
+from bot.story import newest_first
+from bot.watching import FeedCheck, check_feeds
+from index.errors import NewsbotError
+from index.novelty import whats_new
+from index.store import IndexData
+
+log = logging.getLogger(__name__)
+
+FOLLOW = "follow"  # chat data key: True while the chat follows the story
+FEED_JOB = "newsbot-feeds"
+ADMIN_STATUSES = (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
+
+Context = ContextTypes.DEFAULT_TYPE
+
+
+def add_following(application: Application) -> None:
+    """Register /follow, /unfollow, /latest and, when feeds are configured, the feed check."""
+    new = filters.UpdateType.MESSAGE
+    application.add_handlers(
+        [
+            CommandHandler("follow", follow, filters=new),
+            CommandHandler("unfollow", unfollow, filters=new),
+            CommandHandler("latest", latest, filters=new),
+        ],
+        group=-1,  # before the catch-all "unknown command", which ApplicationHandlerStop skips
+    )
+    s: Services = application.bot_data[SERVICES]
+    if s.settings.feeds and application.job_queue is not None:
+        application.job_queue.run_repeating(
+            feed_job, s.settings.feed_interval, first=s.settings.feed_interval, name=FEED_JOB
+        )
+
+
+async def follow(update: Update, context: Context) -> None:
+    """/follow: this chat gets a message when new coverage arrives (groups: admins only)."""
+    await _set_following(update, context, True)
+    raise ApplicationHandlerStop
+
+
+async def unfollow(update: Update, context: Context) -> None:
+    """/unfollow: no more messages about new coverage (groups: admins only)."""
+    await _set_following(update, context, False)
+    raise ApplicationHandlerStop
+
+
+async def _set_following(update: Update, context: Context, on: bool) -> None:
+    s = services(context)
+    user = update.effective_user
+    verdict = s.limiter.check(user.id if user else 0)
+    if not verdict.allowed:
+        return  # a flood of /follow: the state is already set, no need to answer each
+    if not await may_change_chat(update, context):
+        await reply(update, texts.GROUP_ADMINS_ONLY)
+        return
+    was = bool(context.chat_data.get(FOLLOW))
+    context.chat_data[FOLLOW] = on
+    if on:
+        await reply(update, texts.ALREADY_FOLLOWING if was else texts.FOLLOWING)
+    else:
+        await reply(update, texts.UNFOLLOWED if was else texts.NOT_FOLLOWING)
+
+
+async def may_change_chat(update: Update, context: Context) -> bool:
+    """Whether the sender may change this chat's settings: anyone in a private chat, the
+    admins in a group (an anonymous admin posts as the group itself)."""
+    chat = update.effective_chat
+    message = update.effective_message
+    if chat is None or chat.type == ChatType.PRIVATE:
+        return True
+    if message is not None and message.sender_chat is not None:
+        return message.sender_chat.id == chat.id
+    user = update.effective_user
+    if user is None:
+        return False
+    try:
+        member = await with_retries(lambda: context.bot.get_chat_member(chat.id, user.id))
+    except TelegramError as exc:
+        log.warning("could not check admin rights in chat %s: %s", chat.id, exc)
+        return False
+    return member.status in ADMIN_STATUSES
+
+
+async def latest(update: Update, context: Context) -> None:
+    """/latest: the newest articles (title, outlet, date, link)."""
+    s = services(context)
+    articles = newest_first(s.live.searcher.data)[: s.settings.latest_count]
+    await reply(update, texts.latest_text(articles))
+    raise ApplicationHandlerStop
+
+
+async def feed_job(context: Context) -> None:
+    """The JobQueue's feed check: add, build, serve, notify. Never raises."""
+    try:
+        await check_and_notify(context.application)
+    except Exception:
+        log.exception("feed check failed; retried next time")
+
+
+async def check_and_notify(application: Application) -> FeedCheck:
+    """One feed check from the bot: add and build in a thread, serve the new build, and send
+    each following chat one message about the articles added."""
+    s: Services = application.bot_data[SERVICES]
+    previous = s.live.searcher.data
+    check = await asyncio.to_thread(check_feeds, s.settings, s.live.embedder)
+    if not check.added or check.build is None:
+        return check
+    try:
+        await reload_index(s.live)
+    except NewsbotError as exc:
+        log.warning("new articles added but the new index is not served: %s", exc)
+        return check
+    current = s.live.searcher.data
+    text = await asyncio.to_thread(_notification, previous, current, s, check.added)
+    if text:
+        await notify_followers(application, text)
+    return check
+
+
+def _notification(
+    previous: IndexData, current: IndexData, s: Services, added: tuple[str, ...]
+) -> str:
+    news = whats_new(previous, current, s.live.embedder, added)
+    items = [
+        (current.articles[doc_id], news[doc_id].passage.text if doc_id in news else "")
+        for doc_id in added
+        if doc_id in current.articles
+    ]
+    return texts.new_coverage_text(items) if items else ""
+
+
+def followers(application: Application) -> list[int]:
+    """The chats that follow the story."""
+    return [chat_id for chat_id, data in application.chat_data.items() if data.get(FOLLOW)]
+
+
+async def notify_followers(application: Application, text: str) -> int:
+    """Send ``text`` to every following chat; return how many got it. A chat that answers
+    403 (blocked, kicked, deleted) stops following; other failures are logged."""
+    sent = 0
+    for chat_id in followers(application):
+        try:
+            await with_retries(
+                lambda chat_id=chat_id: application.bot.send_message(
+                    chat_id, text, parse_mode="HTML", link_preview_options=NO_PREVIEW
+                )
+            )
+            sent += 1
+        except Forbidden as exc:
+            log.info("chat %s stops following: %s", chat_id, exc)
+            application.chat_data[chat_id][FOLLOW] = False
+            application.mark_data_for_update_persistence(chat_ids=chat_id)
+        except TelegramError as exc:
+            log.warning("could not tell chat %s about new coverage: %s", chat_id, exc)
+    return sent

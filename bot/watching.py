@@ -1,0 +1,89 @@
+"""Following the story's feeds: one check adds new entries with exactly the rules of
+``newsbot add --feed`` and brings the index up to date.
+
+``check_feeds`` is the one call into the ingest pipeline; the bot runs it on PTB's JobQueue
+(bot/following.py) and ``newsbot watch`` runs it in a loop without the bot. A feed that fails,
+or a corpus that cannot be read, is one logged line; the next check tries again.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from bot.engine import run_build
+from bot.settings import Settings
+from index.build import BuildReport
+from index.embed import Embedder
+from index.errors import NewsbotError
+from index.ingest import ADDED, FAILED, Ingester, Outcome
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FeedCheck:
+    """What one check did: the articles added (doc ids), every outcome line, the build."""
+
+    added: tuple[str, ...] = ()
+    lines: tuple[str, ...] = ()
+    failures: int = 0
+    build: BuildReport | None = None
+    errors: list[str] = field(default_factory=list)
+
+
+def check_feeds(settings: Settings, embedder: Embedder | None = None) -> FeedCheck:
+    """Add the new story entries of ``settings.feeds`` to the corpus and, when any was added,
+    update the index incrementally (with ``embedder`` if one is loaded). Never raises for a
+    failing feed, corpus or build: each is logged and counted, and the next check retries."""
+    outcomes: list[Outcome] = []
+    errors: list[str] = []
+    try:
+        with Ingester(settings.corpus_dir) as ingester:
+            for url in settings.feeds:
+                result = ingester.add_feed(url, settings.feed_match, settings.feed_max_entries)
+                if result.error:
+                    log.warning("feed %s failed, retried next check: %s", url, result.error)
+                    errors.append(f"{url}: {result.error}")
+                outcomes.extend(result.outcomes)
+    except NewsbotError as exc:
+        log.warning("feeds not checked, retried next check: %s", exc)
+        return FeedCheck(errors=[str(exc)])
+    added = tuple(o.doc_id for o in outcomes if o.status == ADDED)
+    failures = sum(o.status == FAILED for o in outcomes)
+    for outcome in outcomes:
+        if outcome.status == FAILED:
+            log.warning("%s", outcome.line)
+    report = None
+    if added:
+        try:
+            report = run_build(settings, embedder=embedder)
+        except NewsbotError as exc:
+            log.warning("index not updated after adding %d articles: %s", len(added), exc)
+            errors.append(f"index not updated: {exc}")
+    lines = tuple(o.line for o in outcomes)
+    return FeedCheck(added, lines, failures, report, errors)
+
+
+def watch(
+    settings: Settings,
+    echo: Callable[[str], None],
+    once: bool = False,
+    sleep: Callable[[float], None] = time.sleep,
+) -> FeedCheck:
+    """``newsbot watch``: check the feeds every ``settings.feed_interval`` seconds (once with
+    ``once``), printing what each check added. Returns the last check."""
+    while True:
+        check = check_feeds(settings)
+        for line in check.lines:
+            echo(line)
+        for error in check.errors:
+            echo(f"error: {error}")
+        built = check.build
+        index = f"; index: {built.articles} articles, {built.passages} passages" if built else ""
+        echo(f"checked {len(settings.feeds)} feeds: {len(check.added)} added{index}")
+        if once:
+            return check
+        sleep(settings.feed_interval)
