@@ -22,6 +22,7 @@ from bot.runner import run_bot
 from bot.settings import Settings
 from bot.story import newest_first
 from bot.terminal import print_answer, print_sources
+from bot.watching import watch_command
 from index.errors import NewsbotError, QuestionError
 from index.evaluate import evaluate, load_questions
 from index.search import Answer
@@ -218,6 +219,7 @@ def sources(
 
 
 app.command("add")(add)
+app.command("watch")(watch_command)
 
 
 @app.command()

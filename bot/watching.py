@@ -12,6 +12,9 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Annotated
+
+import typer
 
 from bot.engine import run_build
 from bot.settings import Settings
@@ -47,15 +50,16 @@ def check_feeds(settings: Settings, embedder: Embedder | None = None) -> FeedChe
                 if result.error:
                     log.warning("feed %s failed, retried next check: %s", url, result.error)
                     errors.append(f"{url}: {result.error}")
+                else:
+                    for outcome in result.outcomes:
+                        if outcome.status == FAILED:
+                            log.warning("%s", outcome.line)
                 outcomes.extend(result.outcomes)
     except NewsbotError as exc:
         log.warning("feeds not checked, retried next check: %s", exc)
         return FeedCheck(errors=[str(exc)])
     added = tuple(o.doc_id for o in outcomes if o.status == ADDED)
     failures = sum(o.status == FAILED for o in outcomes)
-    for outcome in outcomes:
-        if outcome.status == FAILED:
-            log.warning("%s", outcome.line)
     report = None
     if added:
         try:
@@ -87,3 +91,24 @@ def watch(
         if once:
             return check
         sleep(settings.feed_interval)
+
+
+def watch_command(
+    once: Annotated[
+        bool, typer.Option("--once", help="Check the feeds once and exit (for cron).")
+    ] = False,
+) -> None:
+    """Follow NEWSBOT_FEEDS without the bot: add new story entries and update the index
+    every NEWSBOT_FEED_INTERVAL seconds. A running bot serves each new build on its own."""
+    # bot.cli registers this command, so import its helpers only when the command runs.
+    from bot.cli import fail, load_settings
+
+    settings = load_settings()
+    if not settings.feeds:
+        raise fail("no feeds to follow: set NEWSBOT_FEEDS to comma-separated feed URLs", 2)
+    try:
+        check = watch(settings, typer.echo, once=once)
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
+    if check.errors:
+        raise typer.Exit(1)

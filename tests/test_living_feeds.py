@@ -9,8 +9,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from bot import living_texts
+from bot.cli import app
 from bot.following import FOLLOW
 from bot.handlers import SERVICES
 from bot.settings import Settings
@@ -130,7 +132,7 @@ async def test_followers_get_one_notification_and_the_new_article_is_answered(
         assert application.chat_data[carol_chat["id"]][FOLLOW] is False
 
         latest = await bot.say(alice_chat, alice, "/latest")
-        assert latest.result["text"].splitlines()[1].startswith(f"• {SPB_TITLE}")
+        assert f"• {SPB_TITLE} — Neva Courier, 14 Feb 2021" in latest.result["text"].splitlines()
         answer = await bot.say(alice_chat, alice, SPB_QUESTION)
         assert "312" in answer.result["text"] and "Neva Courier" in answer.result["text"]
         assert len(application.bot_data[SERVICES].live.searcher.data.articles) == 2
@@ -183,3 +185,22 @@ def test_a_huge_or_garbage_feed_is_capped_or_logged(
     assert check.added == () and len(check.lines) == 6  # 5 entries + the garbage feed
     assert check.failures == 6  # 5 pages not found, one garbage feed
     assert "garbage.xml failed" in caplog.text
+
+
+def test_watch_command_line(site, story_dirs: tuple[Path, Path], monkeypatch) -> None:
+    corpus, index = story_dirs
+    monkeypatch.chdir(index.parent)
+    for name, value in {
+        "NEWSBOT_CORPUS_DIR": str(corpus),
+        "NEWSBOT_INDEX_DIR": str(index),
+        "NEWSBOT_FEEDS": site.url("/feeds/live.xml"),
+    }.items():
+        monkeypatch.setenv(name, value)
+    result = CliRunner().invoke(app, ["watch", "--once"])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[-1] == "checked 1 feeds: 0 added"
+
+    monkeypatch.setenv("NEWSBOT_FEED_INTERVAL", "0")
+    result = CliRunner().invoke(app, ["watch", "--once"])
+    assert result.exit_code == 2
+    assert "NEWSBOT_FEED_INTERVAL is invalid" in result.output
