@@ -52,6 +52,7 @@ PRIVATE_COMMANDS = [
     BotCommand("help", "How to ask me"),
     BotCommand("sources", "The articles I quote"),
     BotCommand("ask", "Ask a question (or just send it)"),
+    BotCommand("new", living_texts.NEW_COMMAND),
     *FOLLOW_COMMANDS,
 ]
 GROUP_COMMANDS = [

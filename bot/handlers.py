@@ -38,8 +38,17 @@ from telegram.ext import (
     filters,
 )
 
-from bot import replies
+from bot import living_texts, replies
 from bot.answering import QuestionWorker
+from bot.followup import (
+    LAST,
+    Earlier,
+    combined_question,
+    prefer_article,
+    reads_as_follow_up,
+    recent_question,
+    remember_last,
+)
 from bot.paging import AnswerCache, CachedAnswer, answer_keyboard, article_keyboard
 from bot.ratelimit import RateLimiter
 from bot.reloading import reload_index
@@ -48,7 +57,7 @@ from bot.settings import Settings
 from bot.story import Story, StoryCache, newest_first
 from index.errors import NewsbotError, QuestionError
 from index.live import LiveSearcher
-from index.search import Hit
+from index.search import Answer, Hit
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +103,7 @@ def add_handlers(application: Application) -> None:
             CommandHandler("sources", sources, filters=new),
             CommandHandler("ask", ask_command, filters=new),
             CommandHandler("reload", reload_command, filters=new),
+            CommandHandler("new", new_command, filters=new),
             MessageHandler(new & private & filters.COMMAND, unknown_command),
             MessageHandler(new & private & filters.TEXT, private_text),
             MessageHandler(new & groups & filters.TEXT & ~filters.COMMAND, group_text),
@@ -160,6 +170,12 @@ async def reload_command(update: Update, context: Context) -> None:
     await reply(update, text)
 
 
+async def new_command(update: Update, context: Context) -> None:
+    """/new: forget the previous question; the next message is a question of its own."""
+    context.chat_data.pop(LAST, None)
+    await reply(update, living_texts.NEW_CONTEXT)
+
+
 async def unknown_command(update: Update, context: Context) -> None:
     """A command the bot does not have, in a private chat."""
     command = (update.effective_message.text or "").split()[0]
@@ -174,7 +190,12 @@ async def private_text(update: Update, context: Context) -> None:
     message = update.effective_message
     if _is_via(message, context.bot.id):
         return  # one of our own inline quotes, sent into the chat
-    await answer_question(update, context, _strip_mention(message.text, context.bot.username))
+    question = _strip_mention(message.text, context.bot.username)
+    settings = services(context).settings
+    earlier = replied_answer(message, context)
+    if earlier is None and reads_as_follow_up(question, settings.followup_max_words):
+        earlier = recent_question(context.chat_data, settings.followup_seconds)
+    await answer_question(update, context, question, earlier)
 
 
 async def group_text(update: Update, context: Context) -> None:
@@ -192,7 +213,18 @@ async def group_text(update: Update, context: Context) -> None:
         question = message.text
     else:
         return  # ordinary chatter
-    await answer_question(update, context, question)
+    await answer_question(update, context, question, replied_answer(message, context))
+
+
+def replied_answer(message: Message, context: Context) -> Earlier | None:
+    """The question of the bot's answer that ``message`` replies to, if it is still kept."""
+    target = message.reply_to_message
+    if target is None or not _is_from(target, context.bot.id):
+        return None
+    cached = chat_answers(context).by_message(target.message_id)
+    if cached is None or not cached.hits:
+        return None
+    return Earlier(cached.question, cached.hits[0].doc_id)
 
 
 async def non_text(update: Update, context: Context) -> None:
@@ -200,8 +232,11 @@ async def non_text(update: Update, context: Context) -> None:
     await reply(update, replies.NON_TEXT)
 
 
-async def answer_question(update: Update, context: Context, question: str) -> None:
-    """Answer ``question`` as a reply to the message that asked it, within the user's limit."""
+async def answer_question(
+    update: Update, context: Context, question: str, earlier: Earlier | None = None
+) -> None:
+    """Answer ``question`` as a reply to the message that asked it, within the user's limit;
+    a follow-up of ``earlier`` is searched together with it, preferring its article."""
     s = services(context)
     user = update.effective_user
     verdict = s.limiter.check(user.id if user else 0)
@@ -210,22 +245,52 @@ async def answer_question(update: Update, context: Context, question: str) -> No
             text = replies.rate_limited(s.limiter.per_window, verdict.retry_after)
             await reply(update, text)
         return
+    if not question.strip():
+        await send_usage(update, context)
+        return
     try:
-        answer = await s.worker.ask(question, s.settings.answer_count * s.settings.max_pages)
+        answer, earlier = await _search(s, question, earlier)
     except QuestionError:
         await send_usage(update, context)
         return
     if not answer.answered:
-        await reply(update, replies.not_found(answer.question))
+        await reply(update, replies.not_found(question))
         return
+    if earlier is not None:
+        answer = prefer_article(answer, earlier.doc_id)
+    continues = earlier.question if earlier else ""
     cached = CachedAnswer(
-        update.effective_chat.id, answer.passages, s.settings.answer_count, answer.question
+        update.effective_chat.id,
+        answer.passages,
+        s.settings.answer_count,
+        answer.question,
+        continues,
     )
+    remember_last(context.chat_data, answer)
     answers = chat_answers(context)
     answer_id = answers.remember(cached)
-    text = replies.answer_page(cached.hits, 0, cached.per_page)
+    text = replies.answer_page(cached.hits, 0, cached.per_page, _continuing(cached))
     sent = await reply(update, text, answer_keyboard(answer_id, cached, 0))
     answers.sent_as(answer_id, sent.message_id)
+
+
+async def _search(
+    s: Services, question: str, earlier: Earlier | None
+) -> tuple[Answer, Earlier | None]:
+    """The answer, and the earlier question it continues if it does. A reply that reads as a
+    question of its own is answered on its own when the coverage answers it."""
+    k = s.settings.answer_count * s.settings.max_pages
+    if earlier is not None and not reads_as_follow_up(question, s.settings.followup_max_words):
+        alone = await s.worker.ask(question, k)
+        if alone.answered:
+            return alone, None
+    if earlier is None:
+        return await s.worker.ask(question, k), None
+    return await s.worker.ask(combined_question(earlier, question), k), earlier
+
+
+def _continuing(cached: CachedAnswer) -> str:
+    return living_texts.continuing(cached.continues) if cached.continues else ""
 
 
 async def send_usage(update: Update, context: Context) -> None:
@@ -260,7 +325,7 @@ async def more(update: Update, context: Context) -> None:
         return
     answer_id, cached, page = found
     await _answer_button(query)
-    text = replies.answer_page(cached.hits, page, cached.per_page)
+    text = replies.answer_page(cached.hits, page, cached.per_page, _continuing(cached))
     markup = answer_keyboard(answer_id, cached, page)
     try:
         await with_retries(

@@ -65,3 +65,12 @@ def _fit(heading: str, blocks: Sequence[str], separator: str = "\n") -> str:
             return f"{text}{separator}…and {len(blocks) - n} more: /latest"
         text = candidate
     return text
+
+
+NEW_CONTEXT = "Starting afresh: your next message is a new question."
+NEW_COMMAND = "Start a new question (forget the previous one)"
+
+
+def continuing(earlier_question: str) -> str:
+    """The line above a follow-up answer: which question it continues."""
+    return f"<i>Continuing “{escape(clip(earlier_question, 120))}”:</i>"

@@ -30,6 +30,7 @@ class CachedAnswer:
     hits: tuple[Hit, ...]
     per_page: int
     question: str = ""
+    continues: str = ""  # the earlier question a follow-up answer continues
 
     def to_json(self) -> dict:
         """A plain-JSON form (for chat data and the state file)."""
@@ -38,6 +39,7 @@ class CachedAnswer:
             "hits": [hit.to_dict() for hit in self.hits],
             "per_page": self.per_page,
             "question": self.question,
+            "continues": self.continues,
         }
 
     @classmethod
@@ -47,7 +49,13 @@ class CachedAnswer:
             Hit(**{**hit, "also": tuple(Source(**source) for source in hit.get("also", ()))})
             for hit in data["hits"]
         )
-        return cls(int(data["chat_id"]), hits, int(data["per_page"]), str(data["question"]))
+        return cls(
+            int(data["chat_id"]),
+            hits,
+            int(data["per_page"]),
+            str(data["question"]),
+            str(data.get("continues", "")),
+        )
 
 
 class AnswerCache:

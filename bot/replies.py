@@ -130,8 +130,9 @@ def clip(text: str, limit: int) -> str:
 # ---- passages --------------------------------------------------------------------------------
 
 
-def answer_page(hits: Sequence[Hit], page: int, per_page: int) -> str:
-    """Page ``page`` (from 0) of an answer: up to ``per_page`` quotes, each with its source.
+def answer_page(hits: Sequence[Hit], page: int, per_page: int, header: str = "") -> str:
+    """Page ``page`` (from 0) of an answer: up to ``per_page`` quotes, each with its source,
+    below ``header`` (HTML, short) if given.
 
     A footer tells where the page is when there is more than one. If the passages cannot all
     fit in one message even with short excerpts, the last ones of the page are left out.
@@ -142,12 +143,13 @@ def answer_page(hits: Sequence[Hit], page: int, per_page: int) -> str:
     if pages > 1:
         first = page * per_page + 1
         footer = f"\n\n<i>Passages {first}–{first + len(shown) - 1} of {len(hits)}</i>"
+    head = f"{header}\n\n" if header else ""
     while len(shown) > 1:
-        text = _fit_blocks(shown, footer)
+        text = _fit_blocks(shown, footer, head)
         if text is not None:
             return text
         shown.pop()
-    return _fit_blocks(shown, footer) or _passage_block(shown[0], _MIN_EXCERPT)
+    return _fit_blocks(shown, footer, head) or head + _passage_block(shown[0], _MIN_EXCERPT)
 
 
 def page_count(hits: int, per_page: int) -> int:
@@ -160,13 +162,13 @@ def quote_message(hit: Hit) -> str:
     return _fit_blocks([hit], "") or _passage_block(hit, _MIN_EXCERPT)
 
 
-def _fit_blocks(hits: Sequence[Hit], footer: str) -> str | None:
+def _fit_blocks(hits: Sequence[Hit], footer: str, header: str = "") -> str | None:
     """The passages, excerpts as long as the 4096 limit allows; None if even short ones don't."""
     fixed = sum(telegram_length(_source_lines(hit)) + 4 for hit in hits)
-    fixed += telegram_length(footer)
+    fixed += telegram_length(footer) + telegram_length(header)
     limit = (MAX_MESSAGE - fixed) // len(hits)
     while limit >= _MIN_EXCERPT:
-        text = "\n\n".join(_passage_block(hit, limit) for hit in hits) + footer
+        text = header + "\n\n".join(_passage_block(hit, limit) for hit in hits) + footer
         if telegram_length(text) <= MAX_MESSAGE:
             return text
         limit = limit * 3 // 4

@@ -150,6 +150,16 @@ class Settings(BaseSettings):
         ge=1,
         validation_alias=AliasChoices("NEWSBOT_FEED_MAX_ENTRIES", "feed_max_entries"),
     )
+    followup_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        validation_alias=AliasChoices("NEWSBOT_FOLLOWUP_SECONDS", "followup_seconds"),
+    )
+    followup_max_words: int = Field(
+        default=8,
+        ge=1,
+        validation_alias=AliasChoices("NEWSBOT_FOLLOWUP_MAX_WORDS", "followup_max_words"),
+    )
     latest_count: int = Field(
         default=5,
         ge=1,

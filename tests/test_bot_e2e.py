@@ -125,7 +125,7 @@ async def test_start_help_sources_and_command_menus(bot: BotUnderTest) -> None:
              for (scope, _), cmds in tg.commands.items()}  # fmt: skip
     assert set(menus["all_private_chats"]) == {
         *("start", "help", "sources", "ask"),
-        *("latest", "follow", "unfollow"),
+        *("new", "latest", "follow", "unfollow"),
     }
     assert set(menus["all_group_chats"]) >= {"ask", "sources", "help"}
 
