@@ -24,6 +24,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
 from bot import living_texts
 from bot.answering import QuestionWorker
+from bot.chat_settings import add_chat_settings
 from bot.following import add_following
 from bot.handlers import SERVICES, Services, add_handlers
 from bot.logs import quiet_http_loggers, redact_token
@@ -43,6 +44,8 @@ ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY]
 RATE_LIMIT_RETRIES = 3
 
 FOLLOW_COMMANDS = [
+    BotCommand("settings", living_texts.SETTINGS_COMMAND),
+    BotCommand("share", living_texts.SHARE_COMMAND),
     BotCommand("latest", living_texts.LATEST_COMMAND),
     BotCommand("follow", living_texts.FOLLOW_COMMAND),
     BotCommand("unfollow", living_texts.UNFOLLOW_COMMAND),
@@ -117,6 +120,7 @@ def build_application(settings: Settings, live: LiveSearcher) -> Application:
     application.bot_data[WATCHER] = IndexWatcher(live, settings.reload_interval)
     add_handlers(application)
     add_following(application)
+    add_chat_settings(application)
     return application
 
 
@@ -142,8 +146,18 @@ async def _post_shutdown(application: Application) -> None:
 
 
 async def register_commands(application: Application) -> None:
-    """setMyCommands for private chats and for groups; a failure is logged, not fatal."""
+    """setMyCommands for private chats and for groups, and the bot's description and short
+    description; a failure is logged, not fatal."""
     bot = application.bot
+    profile = [
+        lambda: bot.set_my_description(living_texts.DESCRIPTION),
+        lambda: bot.set_my_short_description(living_texts.SHORT_DESCRIPTION),
+    ]
+    for call in profile:
+        try:
+            await with_retries(call, idempotent=True)
+        except TelegramError as exc:
+            log.warning("could not set the bot's description: %s", exc)
     menus = [
         (PRIVATE_COMMANDS, BotCommandScopeAllPrivateChats()),
         (GROUP_COMMANDS, BotCommandScopeAllGroupChats()),

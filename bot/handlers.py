@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from telegram import (
     CallbackQuery,
+    InlineKeyboardButton,
     InlineKeyboardMarkup,
     InlineQueryResultArticle,
     InlineQueryResultsButton,
@@ -26,7 +27,7 @@ from telegram import (
     ReplyParameters,
     Update,
 )
-from telegram.constants import ParseMode
+from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
     Application,
@@ -40,6 +41,7 @@ from telegram.ext import (
 
 from bot import living_texts, replies
 from bot.answering import QuestionWorker
+from bot.deeplinks import ASK, payload_question, question_link, question_payload
 from bot.followup import (
     LAST,
     Earlier,
@@ -63,6 +65,8 @@ log = logging.getLogger(__name__)
 
 SERVICES = "newsbot"
 ANSWERS = "answers"  # chat data key of the chat's recent answers (bot/paging.py)
+PER_PAGE = "per_page"  # chat data key: passages per answer chosen in /settings
+EXAMPLE_DATA = re.compile(r"example:([0-9])")
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 INLINE_CACHE_SECONDS = 60
 
@@ -104,10 +108,12 @@ def add_handlers(application: Application) -> None:
             CommandHandler("ask", ask_command, filters=new),
             CommandHandler("reload", reload_command, filters=new),
             CommandHandler("new", new_command, filters=new),
+            CommandHandler("share", share_command, filters=new),
             MessageHandler(new & private & filters.COMMAND, unknown_command),
             MessageHandler(new & private & filters.TEXT, private_text),
             MessageHandler(new & groups & filters.TEXT & ~filters.COMMAND, group_text),
             MessageHandler(new & private & ~filters.TEXT & ~filters.StatusUpdate.ALL, non_text),
+            CallbackQueryHandler(example_button, pattern=EXAMPLE_DATA),
             CallbackQueryHandler(more),
             InlineQueryHandler(inline_query),
         ]
@@ -119,10 +125,52 @@ def add_handlers(application: Application) -> None:
 
 
 async def start(update: Update, context: Context) -> None:
-    """/start: what the bot knows and how to ask, with example questions."""
+    """/start: what the bot knows and how to ask, with example questions as buttons; from a
+    deep link (``/start <payload>``), the question it carries, or the usage hint."""
+    payload = context.args[0] if context.args else ""
+    question = payload_question(payload) if payload else None
+    if question:
+        await answer_question(update, context, question)
+        return
+    if payload == ASK:
+        await send_usage(update, context)
+        return
     story = await current_story(services(context))
     text = replies.start_text(story.articles, story.examples, context.bot.username)
-    await reply(update, text)
+    await reply(update, text, example_keyboard(story.examples))
+
+
+def example_keyboard(examples: Sequence[str]) -> InlineKeyboardMarkup | None:
+    """One button per example question; tapping it asks the question."""
+    rows = [
+        [InlineKeyboardButton(replies.clip(q, 60), callback_data=f"example:{n}")]
+        for n, q in enumerate(examples[:10])
+    ]
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+async def example_button(update: Update, context: Context) -> None:
+    """An example button under /start: answer that example in the chat."""
+    query = update.callback_query
+    story = await current_story(services(context))
+    match = EXAMPLE_DATA.fullmatch(query.data or "")
+    n = int(match.group(1)) if match else len(story.examples)
+    if n >= len(story.examples) or not isinstance(query.message, Message):
+        await _answer_button(query, replies.EXPIRED)
+        return
+    await _answer_button(query)
+    await answer_question(update, context, story.examples[n])
+
+
+async def share_command(update: Update, context: Context) -> None:
+    """/share: a deep link that asks the chat's last question."""
+    last = context.chat_data.get(LAST) or {}
+    question = last.get("question") if isinstance(last, dict) else None
+    if not question:
+        await reply(update, living_texts.NOTHING_TO_SHARE)
+        return
+    link = question_link(context.bot.username, question)
+    await reply(update, living_texts.share_text(question, link))
 
 
 async def help_command(update: Update, context: Context) -> None:
@@ -248,8 +296,10 @@ async def answer_question(
     if not question.strip():
         await send_usage(update, context)
         return
+    await _typing(update, context)
+    per_page = int(context.chat_data.get(PER_PAGE, s.settings.answer_count))
     try:
-        answer, earlier = await _search(s, question, earlier)
+        answer, earlier = await _search(s, question, earlier, per_page * s.settings.max_pages)
     except QuestionError:
         await send_usage(update, context)
         return
@@ -260,11 +310,7 @@ async def answer_question(
         answer = prefer_article(answer, earlier.doc_id)
     continues = earlier.question if earlier else ""
     cached = CachedAnswer(
-        update.effective_chat.id,
-        answer.passages,
-        s.settings.answer_count,
-        answer.question,
-        continues,
+        update.effective_chat.id, answer.passages, per_page, answer.question, continues
     )
     remember_last(context.chat_data, answer)
     answers = chat_answers(context)
@@ -274,12 +320,19 @@ async def answer_question(
     answers.sent_as(answer_id, sent.message_id)
 
 
+async def _typing(update: Update, context: Context) -> None:
+    # "typing…" while the answer is searched; only a courtesy, so a failure is just logged.
+    try:
+        await context.bot.send_chat_action(update.effective_chat.id, ChatAction.TYPING)
+    except TelegramError as exc:
+        log.info("could not show typing: %s", exc)
+
+
 async def _search(
-    s: Services, question: str, earlier: Earlier | None
+    s: Services, question: str, earlier: Earlier | None, k: int
 ) -> tuple[Answer, Earlier | None]:
-    """The answer, and the earlier question it continues if it does. A reply that reads as a
-    question of its own is answered on its own when the coverage answers it."""
-    k = s.settings.answer_count * s.settings.max_pages
+    """The answer with up to ``k`` passages, and the earlier question it continues if it does.
+    A reply that reads as a question of its own is answered on its own when it can be."""
     if earlier is not None and not reads_as_follow_up(question, s.settings.followup_max_words):
         alone = await s.worker.ask(question, k)
         if alone.answered:
@@ -374,7 +427,8 @@ async def inline_query(update: Update, context: Context) -> None:
     button = None
     if not results:
         button = InlineQueryResultsButton(
-            "Nothing in the coverage: try other words", start_parameter="ask"
+            "Nothing in the coverage: try other words",
+            start_parameter=question_payload(query.query),
         )
     await with_retries(
         lambda: query.answer(results, cache_time=INLINE_CACHE_SECONDS, button=button)

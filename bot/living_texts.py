@@ -74,3 +74,46 @@ NEW_COMMAND = "Start a new question (forget the previous one)"
 def continuing(earlier_question: str) -> str:
     """The line above a follow-up answer: which question it continues."""
     return f"<i>Continuing “{escape(clip(earlier_question, 120))}”:</i>"
+
+
+# ---- /share, /settings, the bot's profile -------------------------------------------------
+
+NOTHING_TO_SHARE = "Ask me something first: /share gives a link that asks your last question."
+SHARE_COMMAND = "A link that asks your last question"
+SETTINGS_COMMAND = "Passages per answer, following"
+SETTINGS_SAVED = "Saved."
+PER_PAGE_LABEL = "Passages per answer:"
+DESCRIPTION = (
+    "I answer questions about one news story by quoting its coverage, with a link to each "
+    "source; I don't write anything about the story myself. Send me a question, or /follow "
+    "to be told when new coverage arrives."
+)
+SHORT_DESCRIPTION = "Answers questions about a news story by quoting its coverage."
+
+
+def share_text(question: str, link: str) -> str:
+    """/share: a link that opens the bot and asks ``question``."""
+    return (
+        f"This link asks me “{escape(clip(question, 200))}”:\n"
+        f'<a href="{escape(link)}">{escape(link)}</a>'
+    )
+
+
+def settings_text(per_page: int, following: bool) -> str:
+    """/settings: the chat's current choices, above the buttons that change them."""
+    follow = "on" if following else "off"
+    return (
+        "<b>Settings for this chat</b>\n"
+        f"Passages per answer: {per_page}\n"
+        f"Messages about new coverage: {follow}"
+    )
+
+
+def per_page_button(count: int, chosen: bool) -> str:
+    """A passages-per-answer button; the chosen one is marked."""
+    return f"• {count} •" if chosen else str(count)
+
+
+def follow_button(following: bool) -> str:
+    """The button that turns following on or off."""
+    return "Stop new-coverage messages" if following else "Tell me about new coverage"

@@ -126,17 +126,14 @@ def more_data(answer_id: str, page: int) -> str:
 
 
 def answer_keyboard(answer_id: str, answer: CachedAnswer, page: int) -> InlineKeyboardMarkup | None:
-    """ "‹ Back" / "More ›" as needed, and "Open article" for the first passage of the page."""
+    """ "‹ Back" / "More ›" as needed. No "Open article": each quote's source line already
+    links to its article."""
     row = []
     if page > 0:
         row.append(InlineKeyboardButton("‹ Back", callback_data=more_data(answer_id, page - 1)))
     if page + 1 < page_count(len(answer.hits), answer.per_page):
         row.append(InlineKeyboardButton("More ›", callback_data=more_data(answer_id, page + 1)))
-    rows = [row] if row else []
-    opener = _open_button(answer.hits[page * answer.per_page])
-    if opener is not None:
-        rows.append([opener])
-    return InlineKeyboardMarkup(rows) if rows else None
+    return InlineKeyboardMarkup([row]) if row else None
 
 
 def article_keyboard(hit: Hit) -> InlineKeyboardMarkup | None:

@@ -182,7 +182,7 @@ def test_keyboard_buttons_fit_telegram() -> None:
     answer = CachedAnswer(chat_id=1, hits=tuple(_hit(n) for n in range(5)), per_page=2)
     answer_id = AnswerCache().remember(answer)
     first = answer_keyboard(answer_id, answer, 0).inline_keyboard
-    assert [b.text for b in first[0]] == ["More ›"] and first[1][0].url.endswith("#:~:text=0")
+    assert [[b.text for b in row] for row in first] == [["More ›"]]
     middle = answer_keyboard(answer_id, answer, 1).inline_keyboard
     assert [b.text for b in middle[0]] == ["‹ Back", "More ›"]
     last = answer_keyboard(answer_id, answer, 2).inline_keyboard

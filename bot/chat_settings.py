@@ -1,0 +1,109 @@
+"""/settings: a chat's own choices with inline buttons — passages per answer (1-5) and
+following new coverage. In groups only admins may change them. Kept in chat data, so they
+survive restarts (bot/persistence.py)."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import (
+    Application,
+    ApplicationHandlerStop,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    filters,
+)
+
+from bot import living_texts as texts
+from bot.following import FOLLOW, may_change_chat
+from bot.handlers import NO_PREVIEW, PER_PAGE, reply, services
+from bot.retry import with_retries
+
+log = logging.getLogger(__name__)
+
+PER_PAGE_CHOICES = range(1, 6)
+_DATA = re.compile(r"set:(n:[1-5]|follow:[01])")
+
+Context = ContextTypes.DEFAULT_TYPE
+
+
+def add_chat_settings(application: Application) -> None:
+    """Register /settings and its buttons (ahead of the catch-all handlers)."""
+    application.add_handlers(
+        [
+            CommandHandler("settings", settings_command, filters=filters.UpdateType.MESSAGE),
+            CallbackQueryHandler(settings_button, pattern=_DATA),
+        ],
+        group=-1,
+    )
+
+
+def chosen(context: Context) -> tuple[int, bool]:
+    """This chat's passages per answer and whether it follows the story."""
+    per_page = int(context.chat_data.get(PER_PAGE, services(context).settings.answer_count))
+    return per_page, bool(context.chat_data.get(FOLLOW))
+
+
+def settings_keyboard(per_page: int, following: bool) -> InlineKeyboardMarkup:
+    """The passages-per-answer row and the follow button."""
+    counts = [
+        InlineKeyboardButton(texts.per_page_button(n, n == per_page), callback_data=f"set:n:{n}")
+        for n in PER_PAGE_CHOICES
+    ]
+    toggle = InlineKeyboardButton(
+        texts.follow_button(following), callback_data=f"set:follow:{int(not following)}"
+    )
+    return InlineKeyboardMarkup([counts, [toggle]])
+
+
+async def settings_command(update: Update, context: Context) -> None:
+    """/settings: the chat's choices with buttons to change them (groups: admins only)."""
+    if not await may_change_chat(update, context):
+        await reply(update, texts.GROUP_ADMINS_ONLY)
+        raise ApplicationHandlerStop
+    per_page, following = chosen(context)
+    await reply(
+        update, texts.settings_text(per_page, following), settings_keyboard(per_page, following)
+    )
+    raise ApplicationHandlerStop
+
+
+async def settings_button(update: Update, context: Context) -> None:
+    """A /settings button: change the choice and show the settings again."""
+    query = update.callback_query
+    if not isinstance(query.message, Message) or not await may_change_chat(update, context):
+        await _answer(query, texts.GROUP_ADMINS_ONLY)
+        raise ApplicationHandlerStop
+    key, value = _DATA.fullmatch(query.data).group(1).split(":")
+    if key == "n":
+        context.chat_data[PER_PAGE] = int(value)
+    else:
+        context.chat_data[FOLLOW] = value == "1"
+    await _answer(query, texts.SETTINGS_SAVED)
+    per_page, following = chosen(context)
+    try:
+        await with_retries(
+            lambda: query.edit_message_text(
+                texts.settings_text(per_page, following),
+                parse_mode=ParseMode.HTML,
+                link_preview_options=NO_PREVIEW,
+                reply_markup=settings_keyboard(per_page, following),
+            ),
+            idempotent=True,
+        )
+    except BadRequest as exc:
+        if "not modified" not in str(exc).lower():
+            raise
+    raise ApplicationHandlerStop
+
+
+async def _answer(query: CallbackQuery, text: str) -> None:
+    try:
+        await with_retries(lambda: query.answer(text))
+    except TelegramError as exc:
+        log.warning("could not answer a settings button: %s", exc)
