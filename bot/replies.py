@@ -13,6 +13,7 @@ import html
 import re
 from collections.abc import Sequence
 
+from index.passages import sentence_spans
 from index.search import Hit, Source
 from index.store import ArticleInfo
 
@@ -25,6 +26,8 @@ _NAME_CHARS = 60
 _ALSO_SHOWN = 3
 _MIN_EXCERPT = 40
 _SOURCES_SHOWN = 40
+# Quotes longer than this (UTF-16 units) keep the rest after the best sentence collapsed.
+LONG_QUOTE = 400
 
 NON_TEXT = "I can only read text: send me your question as a message."
 APOLOGY = "Sorry, something went wrong while answering that. Please try again in a moment."
@@ -176,13 +179,30 @@ def _fit_blocks(hits: Sequence[Hit], footer: str, header: str = "") -> str | Non
 
 
 def _passage_block(hit: Hit, limit: int) -> str:
-    """The quote in a blockquote with its best sentence in bold, then its source lines."""
+    """The quote in a blockquote with its best sentence in bold, then its source lines.
+
+    A long quote shows its best sentence with one sentence of context before it, and the
+    rest after it in an expandable blockquote (collapsed until tapped)."""
     before, mark, after = trim_excerpt(hit.text, hit.highlight_start, hit.highlight_end, limit)
     marked = f"<b>{escape(mark)}</b>" if mark.strip() else escape(mark)
+    if utf16_len(before + mark + after) > LONG_QUOTE and mark.strip() and after.strip():
+        shown = f"{escape(_last_sentence(before))}{marked}"
+        rest = escape(after.strip())
+        quote = f"<blockquote>{shown}</blockquote>\n<blockquote expandable>{rest}</blockquote>"
+        return f"{quote}\n{_source_lines(hit)}"
     quote = f"{escape(before)}{marked}{escape(after)}"
     if not (before + mark + after).strip():
         quote = ELLIPSIS
     return f"<blockquote>{quote}</blockquote>\n{_source_lines(hit)}"
+
+
+def _last_sentence(text: str) -> str:
+    """The last sentence of ``text`` (with an ellipsis when text before it is left out)."""
+    spans = sentence_spans(text)
+    if len(spans) <= 1:
+        return text
+    start = spans[-1][0]
+    return f"{ELLIPSIS}{text[start:]}"
 
 
 def _source_lines(hit: Hit) -> str:

@@ -7,9 +7,10 @@ import pytest
 from bot import living_texts, replies
 from bot.deeplinks import payload_question, question_payload
 from bot.following import FOLLOW
+from index.search import Hit
 from tests.bot_harness import ADMIN_ID, BotUnderTest, button, buttons, entity_texts
 from tests.conftest import BotStarter
-from tests.fake_telegram import ApiError, validate_deep_link_payload
+from tests.fake_telegram import ApiError, parse_message_text, validate_deep_link_payload
 
 DETAINED = "How many people have been detained since the protests began?"
 
@@ -119,3 +120,21 @@ async def test_group_settings_are_for_admins(bot: BotUnderTest) -> None:
     edit = await _tap(bot, admin, shown.result, "set:n:2", "editMessageText")
     assert "Passages per answer: 2" in edit.result["text"]
     assert replies.EXPIRED != living_texts.SETTINGS_SAVED
+
+
+def test_a_long_passage_keeps_the_rest_in_an_expandable_quote() -> None:
+    sentences = [f"Sentence number {n} says something about the candles." for n in range(12)]
+    text = " ".join(sentences)
+    start = text.index(sentences[5])
+    hit = Hit(text, sentences[5], start, start + len(sentences[5]), 1.0, 1.0, "T", "O",
+              "https://example.org/a", "https://example.org/a", "", "d", 0, 0, "")  # fmt: skip
+    visible, entities = parse_message_text(replies.answer_page([hit], 0, 1), "HTML", None)
+    kinds = [e["type"] for e in entities]
+    assert kinds[:3] == ["blockquote", "bold", "expandable_blockquote"]
+    quote, _, rest = (visible[e["offset"] : e["offset"] + e["length"]] for e in entities[:3])
+    assert quote == f"…{sentences[4]} {sentences[5]}"
+    assert rest == " ".join(sentences[6:])
+    short = Hit(sentences[0], sentences[0], 0, len(sentences[0]), 1.0, 1.0, "T", "O", "", "",
+                "", "d", 0, 0, "")  # fmt: skip
+    _, entities = parse_message_text(replies.answer_page([short], 0, 1), "HTML", None)
+    assert "expandable_blockquote" not in [e["type"] for e in entities]
