@@ -145,6 +145,11 @@ class Settings(BaseSettings):
         gt=0,
         validation_alias=AliasChoices("NEWSBOT_FEED_INTERVAL", "feed_interval"),
     )
+    feed_timeout: float = Field(
+        default=20.0,
+        gt=0,
+        validation_alias=AliasChoices("NEWSBOT_FEED_TIMEOUT", "feed_timeout"),
+    )
     feed_max_entries: int = Field(
         default=200,
         ge=1,

@@ -44,7 +44,7 @@ def check_feeds(settings: Settings, embedder: Embedder | None = None) -> FeedChe
     outcomes: list[Outcome] = []
     errors: list[str] = []
     try:
-        with Ingester(settings.corpus_dir) as ingester:
+        with Ingester(settings.corpus_dir, timeout=settings.feed_timeout) as ingester:
             for url in settings.feeds:
                 result = ingester.add_feed(url, settings.feed_match, settings.feed_max_entries)
                 if result.error:

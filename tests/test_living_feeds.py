@@ -110,11 +110,22 @@ async def test_followers_get_one_notification_and_the_new_article_is_answered(
         assert (await bot.say(group, admin, "/follow")).ok
         assert (await bot.say(carol_chat, carol, "/follow")).ok
         tg.block_bot(carol_chat["id"])
+        flood = [tg.add_message(alice_chat, alice, "/follow") for _ in range(40)]
+        # A flood of /follow gets no more replies than the per-minute limit allows...
+        await bot.reply_to(flood[0], timeout=10)
+        await asyncio.sleep(1)
+        assert sum(bool(bot.replies_to(m)) for m in flood) < settings.questions_per_minute
+        # ...and the bot keeps answering everyone else.
+        assert (await bot.say(tg.private_chat(bob), bob, SPB_QUESTION)).ok
 
         mark = tg.mark()
+        tg.flood("sendMessage", retry_after=1)  # the first notification meets a 429
         write_feed(site_root, [OFF_STORY_ITEM, SPB_ITEM])
         told = await tg.wait_for(
-            "sendMessage", lambda r: r.params["chat_id"] == alice_chat["id"], 60, since=mark
+            "sendMessage",
+            lambda r: r.ok and r.params["chat_id"] == alice_chat["id"],
+            60,
+            since=mark,
         )
         text = told.result["text"]
         assert text.startswith("New coverage of the story:")
@@ -125,15 +136,16 @@ async def test_followers_get_one_notification_and_the_new_article_is_answered(
             "sendMessage", lambda r: r.params["chat_id"] == group["id"], 10, since=mark
         )
         await asyncio.sleep(1.5)  # three more checks: nothing new, nothing sent
-        to_alice = [r for r in tg.calls("sendMessage", mark) if r.params["chat_id"] == 1]
-        assert len(to_alice) == 1
+        sent = [r for r in tg.calls("sendMessage", mark) if r.ok]
+        assert sorted(r.params["chat_id"] for r in sent) == [group["id"], alice_chat["id"]]
+        assert 429 in [r.status for r in tg.calls("sendMessage", mark) if r.injected]
         blocked = [r for r in tg.calls("sendMessage", mark) if r.params["chat_id"] == 3]
-        assert [r.status for r in blocked] == [403]
+        assert [r.status for r in blocked][-1:] == [403]
         assert application.chat_data[carol_chat["id"]][FOLLOW] is False
 
         latest = await bot.say(alice_chat, alice, "/latest")
         assert f"• {SPB_TITLE} — Neva Courier, 14 Feb 2021" in latest.result["text"].splitlines()
-        answer = await bot.say(alice_chat, alice, SPB_QUESTION)
+        answer = await bot.say(tg.private_chat(bob), bob, SPB_QUESTION)
         assert "312" in answer.result["text"] and "Neva Courier" in answer.result["text"]
         assert len(application.bot_data[SERVICES].live.searcher.data.articles) == 2
     assert "feed " in bot_logs.getvalue() and "missing.xml failed" in bot_logs.getvalue()
@@ -178,13 +190,15 @@ def test_a_huge_or_garbage_feed_is_capped_or_logged(
         _env_file=None,
         corpus_dir=corpus,
         index_dir=index,
-        feeds=[site.url("/feeds/huge.xml"), site.url("/feeds/garbage.xml")],
+        feeds=[site.url(f"/feeds/{name}") for name in ("huge.xml", "garbage.xml")]
+        + [site.url("/slow.html")],
         feed_max_entries=5,
+        feed_timeout=1,
     )
     check = check_feeds(settings)
-    assert check.added == () and len(check.lines) == 6  # 5 entries + the garbage feed
-    assert check.failures == 6  # 5 pages not found, one garbage feed
-    assert "garbage.xml failed" in caplog.text
+    assert check.added == () and len(check.lines) == 7  # 5 entries + 2 failed feeds
+    assert check.failures == 7  # 5 pages not found, garbage, timed out
+    assert "garbage.xml failed" in caplog.text and "slow.html failed" in caplog.text
 
 
 def test_watch_command_line(site, story_dirs: tuple[Path, Path], monkeypatch) -> None:
