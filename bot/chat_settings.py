@@ -4,12 +4,11 @@ survive restarts (bot/persistence.py)."""
 
 from __future__ import annotations
 
-import logging
 import re
 
-from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, TelegramError
+from telegram.error import BadRequest
 from telegram.ext import (
     Application,
     ApplicationHandlerStop,
@@ -21,10 +20,8 @@ from telegram.ext import (
 
 from bot import living_texts as texts
 from bot.following import FOLLOW, may_change_chat
-from bot.handlers import NO_PREVIEW, PER_PAGE, reply, services
+from bot.handlers import NO_PREVIEW, PER_PAGE, _answer_button, reply, services
 from bot.retry import with_retries
-
-log = logging.getLogger(__name__)
 
 PER_PAGE_CHOICES = range(1, 6)
 _DATA = re.compile(r"set:(n:[1-5]|follow:[01])")
@@ -77,14 +74,14 @@ async def settings_button(update: Update, context: Context) -> None:
     """A /settings button: change the choice and show the settings again."""
     query = update.callback_query
     if not isinstance(query.message, Message) or not await may_change_chat(update, context):
-        await _answer(query, texts.GROUP_ADMINS_ONLY)
+        await _answer_button(query, texts.GROUP_ADMINS_ONLY)
         raise ApplicationHandlerStop
     key, value = _DATA.fullmatch(query.data).group(1).split(":")
     if key == "n":
         context.chat_data[PER_PAGE] = int(value)
     else:
         context.chat_data[FOLLOW] = value == "1"
-    await _answer(query, texts.SETTINGS_SAVED)
+    await _answer_button(query, texts.SETTINGS_SAVED)
     per_page, following = chosen(context)
     try:
         await with_retries(
@@ -100,10 +97,3 @@ async def settings_button(update: Update, context: Context) -> None:
         if "not modified" not in str(exc).lower():
             raise
     raise ApplicationHandlerStop
-
-
-async def _answer(query: CallbackQuery, text: str) -> None:
-    try:
-        await with_retries(lambda: query.answer(text))
-    except TelegramError as exc:
-        log.warning("could not answer a settings button: %s", exc)
