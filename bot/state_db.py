@@ -17,6 +17,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from index.errors import NewsbotError
+
 log = logging.getLogger(__name__)
 
 # Each migration is a script that brings the component from version n to n + 1.
@@ -34,16 +36,29 @@ class StateUnusable(Exception):
     """The state file cannot be used as it is (damaged, or from a newer newsbot)."""
 
 
+class StateFileError(NewsbotError):
+    """The state file cannot be opened or created at all (permissions, disk)."""
+
+    def __init__(self, path: Path, reason: object) -> None:
+        super().__init__(
+            f"cannot open the state file {path} ({reason}): check NEWSBOT_STATE, the folder's "
+            "permissions and free space"
+        )
+
+
 def open_state(path: Path, component: str, migrations: Migrations) -> sqlite3.Connection:
     """The state database at ``path`` with ``component``'s tables at the newest version.
 
     A damaged file, or one whose ``component`` schema is newer than ``migrations`` know, is
-    moved aside with a logged warning and replaced by a fresh database.
+    moved aside with a logged warning and replaced by a fresh database. Raises
+    ``StateFileError`` when no database can be opened there at all.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         return _open_and_migrate(path, component, migrations)
     except (sqlite3.DatabaseError, StateUnusable) as exc:
+        if not path.is_file():
+            raise StateFileError(path, exc) from exc  # nothing there to be damaged
         aside = path.with_name(f"{path.name}.broken-{time.strftime('%Y%m%d-%H%M%S')}")
         log.warning(
             "state file %s is unusable (%s): moved aside to %s, starting with fresh state",
@@ -52,7 +67,10 @@ def open_state(path: Path, component: str, migrations: Migrations) -> sqlite3.Co
             aside.name,
         )
         _move_aside(path, aside)
+    try:
         return _open_and_migrate(path, component, migrations)
+    except (sqlite3.DatabaseError, StateUnusable) as exc:
+        raise StateFileError(path, exc) from exc
 
 
 def _open_and_migrate(path: Path, component: str, migrations: Migrations) -> sqlite3.Connection:

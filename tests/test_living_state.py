@@ -15,7 +15,7 @@ import pytest
 
 from bot import replies
 from bot.persistence import COMPONENT, MIGRATIONS
-from bot.state_db import open_state, schema_version
+from bot.state_db import StateFileError, open_state, schema_version
 from index.embed import Embedder
 from tests.bot_harness import BotUnderTest, bot_settings, button, running_bot
 from tests.fake_telegram import FakeTelegram
@@ -90,3 +90,11 @@ async def test_bot_starts_over_a_garbage_state_file(
         )
     assert sent.ok
     assert isinstance(bot_logs, io.StringIO) and "moved aside" in bot_logs.getvalue()
+
+
+def test_a_state_path_that_cannot_hold_a_database_is_one_error(tmp_path: Path) -> None:
+    folder = tmp_path / "state.sqlite3"
+    folder.mkdir()  # a folder where the file should be
+    with pytest.raises(StateFileError, match=r"cannot open the state file .*NEWSBOT_STATE"):
+        open_state(folder, COMPONENT, MIGRATIONS)
+    assert folder.is_dir()  # nothing moved aside
