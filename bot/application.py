@@ -25,7 +25,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 from bot import living_texts
 from bot.answering import QuestionWorker
 from bot.chat_settings import add_chat_settings
-from bot.following import add_following
+from bot.following import NOTIFIER, add_following
 from bot.handlers import SERVICES, Services, add_handlers
 from bot.logs import quiet_http_loggers, redact_token
 from bot.persistence import SQLitePersistence
@@ -128,6 +128,7 @@ async def _post_init(application: Application) -> None:
     """Register the command menus and start watching the index."""
     await register_commands(application)
     application.bot_data[WATCHER].start()
+    application.bot_data[NOTIFIER].start()
     services: Services = application.bot_data[SERVICES]
     data = services.live.searcher.data
     log.info(
@@ -142,6 +143,7 @@ async def _post_init(application: Application) -> None:
 async def _post_shutdown(application: Application) -> None:
     """Stop watching the index and let the worker finish (off the loop: it joins a thread)."""
     await application.bot_data[WATCHER].stop()
+    await application.bot_data[NOTIFIER].stop()
     await asyncio.to_thread(application.bot_data[SERVICES].worker.close)
 
 

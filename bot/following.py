@@ -3,15 +3,19 @@
 
 A chat follows when its chat data says so (``FOLLOW``); chat data is persisted in the state
 file, so follows survive restarts. A check runs the add-feed pipeline and the incremental
-build in a thread, serves the new build at once, and tells followers what each new article
-adds (index/novelty.py). Sends go through PTB's rate limiter (under 30 messages/s overall,
-429s waited out); a chat that blocked or removed the bot (403) stops following.
+build in a thread and serves the new build at once. Whenever a build with new articles comes
+into service (from the bot's own check, ``newsbot watch``, ``newsbot add`` or /reload), the
+``CoverageNotifier`` tells followers what each new article adds (index/novelty.py). Sends go
+through PTB's rate limiter (under 30 messages/s overall, 429s waited out); a chat that blocked
+or removed the bot (403) stops following.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import Sequence
 
 from telegram import Update
 from telegram.constants import ChatMemberStatus, ChatType
@@ -38,6 +42,7 @@ log = logging.getLogger(__name__)
 
 FOLLOW = "follow"  # chat data key: True while the chat follows the story
 FEED_JOB = "newsbot-feeds"
+NOTIFIER = "newsbot.notifier"
 ADMIN_STATUSES = (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
 
 Context = ContextTypes.DEFAULT_TYPE
@@ -55,6 +60,7 @@ def add_following(application: Application) -> None:
         group=-1,  # before the catch-all "unknown command", which ApplicationHandlerStop skips
     )
     s: Services = application.bot_data[SERVICES]
+    application.bot_data[NOTIFIER] = CoverageNotifier(application, s.settings.reload_interval)
     if s.settings.feeds and application.job_queue is not None:
         application.job_queue.run_repeating(
             feed_job, s.settings.feed_interval, first=s.settings.feed_interval, name=FEED_JOB
@@ -130,7 +136,6 @@ async def check_and_notify(application: Application) -> FeedCheck:
     """One feed check from the bot: add and build in a thread, serve the new build, and send
     each following chat one message about the articles added."""
     s: Services = application.bot_data[SERVICES]
-    previous = s.live.searcher.data
     check = await asyncio.to_thread(check_feeds, s.settings, s.live.embedder)
     if not check.added or check.build is None:
         return check
@@ -139,15 +144,64 @@ async def check_and_notify(application: Application) -> FeedCheck:
     except NewsbotError as exc:
         log.warning("new articles added but the new index is not served: %s", exc)
         return check
-    current = s.live.searcher.data
-    text = await asyncio.to_thread(_notification, previous, current, s, check.added)
-    if text:
-        await notify_followers(application, text)
+    await application.bot_data[NOTIFIER].check()
     return check
 
 
+class CoverageNotifier:
+    """Watches which build is in service; when one with new articles arrives, every
+    following chat gets one message about them."""
+
+    def __init__(self, application: Application, interval: float) -> None:
+        self._application = application
+        self._interval = interval
+        self._seen: IndexData | None = None
+        self._lock = asyncio.Lock()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """Start watching (in the running event loop) from the build in service now."""
+        self._seen = self._services.live.searcher.data
+        self._task = asyncio.create_task(self._watch(), name="newsbot-coverage-notifier")
+
+    async def stop(self) -> None:
+        """Stop watching."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    @property
+    def _services(self) -> Services:
+        return self._application.bot_data[SERVICES]
+
+    async def _watch(self) -> None:
+        while True:
+            await asyncio.sleep(self._interval)
+            try:
+                await self.check()
+            except Exception:
+                log.exception("telling followers about new coverage failed")
+
+    async def check(self) -> None:
+        """Notify followers once about the articles of a newly served build, if any."""
+        async with self._lock:
+            current = self._services.live.searcher.data
+            previous = self._seen
+            if previous is None or current is previous:
+                return
+            self._seen = current
+            added = [a.doc_id for a in newest_first(current) if a.doc_id not in previous.articles]
+            if not added:
+                return
+            text = await asyncio.to_thread(_notification, previous, current, self._services, added)
+            if text:
+                await notify_followers(self._application, text)
+
+
 def _notification(
-    previous: IndexData, current: IndexData, s: Services, added: tuple[str, ...]
+    previous: IndexData, current: IndexData, s: Services, added: Sequence[str]
 ) -> str:
     news = whats_new(previous, current, s.live.embedder, added)
     items = [

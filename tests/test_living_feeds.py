@@ -218,3 +218,30 @@ def test_watch_command_line(site, story_dirs: tuple[Path, Path], monkeypatch) ->
     result = CliRunner().invoke(app, ["watch", "--once"])
     assert result.exit_code == 2
     assert "NEWSBOT_FEED_INTERVAL is invalid" in result.output
+
+
+async def test_followers_hear_of_builds_made_outside_the_bot(
+    fake_tg: FakeTelegram,
+    embedder: Embedder,
+    site,
+    site_root: Path,
+    story_dirs: tuple[Path, Path],
+    bot_logs,
+) -> None:
+    tg = fake_tg
+    corpus, index = story_dirs
+    settings = bot_settings(tg, index, corpus_dir=corpus)  # no feeds: newsbot watch adds
+    alice = tg.user(1, "Alice")
+    chat = tg.private_chat(alice)
+    write_feed(site_root, [SPB_ITEM])
+    async with running_bot(settings, embedder) as application:
+        bot = BotUnderTest(tg, application)
+        await bot.say(chat, alice, "/follow")
+        mark = tg.mark()
+        watched = settings.model_copy(update={"feeds": [site.url("/feeds/live.xml")]})
+        check = await asyncio.to_thread(watch, watched, lambda line: None, True)
+        assert len(check.added) == 1
+        told = await tg.wait_for("sendMessage", lambda r: r.ok, 60, since=mark)
+        assert told.params["chat_id"] == chat["id"] and SPB_TITLE in told.result["text"]
+        await asyncio.sleep(1)
+        assert len(tg.calls("sendMessage", mark)) == 1
