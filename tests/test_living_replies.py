@@ -138,3 +138,17 @@ def test_a_long_passage_keeps_the_rest_in_an_expandable_quote() -> None:
                 "", "d", 0, 0, "")  # fmt: skip
     _, entities = parse_message_text(replies.answer_page([short], 0, 1), "HTML", None)
     assert "expandable_blockquote" not in [e["type"] for e in entities]
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        "<blockquote expandible>a</blockquote>",
+        "<blockquote><blockquote expandable>a</blockquote></blockquote>",
+        "<b expandable>a</b>",
+        "<blockquote expandable>a",
+    ],
+)
+def test_the_fake_rejects_malformed_expandable_quotes(html: str) -> None:
+    with pytest.raises(ApiError, match="can't parse entities"):
+        parse_message_text(html, "HTML", None)
