@@ -17,6 +17,7 @@ from typing import Annotated
 import typer
 
 from bot.engine import run_build
+from bot.logs import configure_logging
 from bot.settings import Settings
 from index.build import BuildReport
 from index.embed import Embedder
@@ -78,13 +79,11 @@ def watch(
     sleep: Callable[[float], None] = time.sleep,
 ) -> FeedCheck:
     """``newsbot watch``: check the feeds every ``settings.feed_interval`` seconds (once with
-    ``once``), printing what each check added. Returns the last check."""
+    ``once``), printing one line per entry and a summary per check. Returns the last check."""
     while True:
         check = check_feeds(settings)
-        for line in check.lines:
+        for line in check.lines:  # failures are logged (stderr) as well
             echo(line)
-        for error in check.errors:
-            echo(f"error: {error}")
         built = check.build
         index = f"; index: {built.articles} articles, {built.passages} passages" if built else ""
         echo(f"checked {len(settings.feeds)} feeds: {len(check.added)} added{index}")
@@ -104,6 +103,7 @@ def watch_command(
     from bot.cli import fail, load_settings
 
     settings = load_settings()
+    configure_logging(settings.log_level)
     if not settings.feeds:
         raise fail("no feeds to follow: set NEWSBOT_FEEDS to comma-separated feed URLs", 2)
     try:
