@@ -145,15 +145,16 @@ class Settings(BaseSettings):
         gt=0,
         validation_alias=AliasChoices("NEWSBOT_FEED_INTERVAL", "feed_interval"),
     )
-    feed_timeout: float = Field(
+    # The ingest branch (on main) has these two with the same names: keep one copy on merging.
+    download_timeout: float = Field(
         default=20.0,
         gt=0,
-        validation_alias=AliasChoices("NEWSBOT_FEED_TIMEOUT", "feed_timeout"),
+        validation_alias=AliasChoices("NEWSBOT_DOWNLOAD_TIMEOUT", "download_timeout"),
     )
-    feed_max_entries: int = Field(
-        default=200,
+    max_feed_entries: int = Field(
+        default=50,
         ge=1,
-        validation_alias=AliasChoices("NEWSBOT_FEED_MAX_ENTRIES", "feed_max_entries"),
+        validation_alias=AliasChoices("NEWSBOT_MAX_FEED_ENTRIES", "max_feed_entries"),
     )
     followup_seconds: float = Field(
         default=300.0,

@@ -45,9 +45,9 @@ def check_feeds(settings: Settings, embedder: Embedder | None = None) -> FeedChe
     outcomes: list[Outcome] = []
     errors: list[str] = []
     try:
-        with Ingester(settings.corpus_dir, timeout=settings.feed_timeout) as ingester:
+        with open_ingester(settings) as ingester:
             for url in settings.feeds:
-                result = ingester.add_feed(url, settings.feed_match, settings.feed_max_entries)
+                result = ingester.add_feed(url, settings.feed_match)
                 if result.error:
                     log.warning("feed %s failed, retried next check: %s", url, result.error)
                     errors.append(f"{url}: {result.error}")
@@ -70,6 +70,15 @@ def check_feeds(settings: Settings, embedder: Embedder | None = None) -> FeedChe
             errors.append(f"index not updated: {exc}")
     lines = tuple(o.line for o in outcomes)
     return FeedCheck(added, lines, failures, report, errors)
+
+
+def open_ingester(settings: Settings) -> Ingester:
+    """The add-feed pipeline of ``newsbot add``, with its limits from ``settings``."""
+    return Ingester(
+        settings.corpus_dir,
+        timeout=settings.download_timeout,
+        max_feed_entries=settings.max_feed_entries,
+    )
 
 
 def watch(

@@ -102,6 +102,7 @@ class Ingester:
         client: httpx.Client | None = None,
         timeout: float = DEFAULT_TIMEOUT,
         max_bytes: int = DEFAULT_MAX_BYTES,
+        max_feed_entries: int | None = None,
     ) -> None:
         self.corpus_dir = corpus_dir
         self._articles: list[Article] = load_corpus(corpus_dir)
@@ -110,6 +111,7 @@ class Ingester:
         self._owns_client = client is None
         self._timeout = timeout
         self._max_bytes = max_bytes
+        self._max_feed_entries = max_feed_entries
 
     def __enter__(self) -> Ingester:
         return self
@@ -159,14 +161,12 @@ class Ingester:
             return _failed(source, str(exc))
         return self._store(source, article, {"source_file": path.name})
 
-    def add_feed(
-        self, feed_url: str, match: Sequence[str] = (), max_entries: int | None = None
-    ) -> FeedResult:
+    def add_feed(self, feed_url: str, match: Sequence[str] = ()) -> FeedResult:
         """Add the entries of an RSS/Atom feed that belong to the story (see ``index.feeds``).
 
         With ``match`` words, an entry belongs when it mentions any of them; otherwise when it
         mentions two of the corpus's story terms. Entries already present are skipped unfetched.
-        With ``max_entries``, only the feed's first that many entries are looked at.
+        Only the feed's first ``max_feed_entries`` entries are looked at.
         """
         words = split_words(match)
         terms = words or story_terms(self._articles)
@@ -186,7 +186,7 @@ class Ingester:
             return FeedResult(feed_url, terms, [_failed(feed_url, str(exc))], str(exc))
         min_hits = 1 if words else MIN_TERM_HITS
         outcomes = []
-        for entry in entries[:max_entries]:
+        for entry in entries[: self._max_feed_entries]:
             present = self._find_url(entry.link)
             if present:
                 outcomes.append(_skipped(entry.link, f"already present ({present})", present))

@@ -192,8 +192,8 @@ def test_a_huge_or_garbage_feed_is_capped_or_logged(
         index_dir=index,
         feeds=[site.url(f"/feeds/{name}") for name in ("huge.xml", "garbage.xml")]
         + [site.url("/slow.html")],
-        feed_max_entries=5,
-        feed_timeout=1,
+        max_feed_entries=5,
+        download_timeout=1,
     )
     check = check_feeds(settings)
     assert check.added == () and len(check.lines) == 7  # 5 entries + 2 failed feeds
