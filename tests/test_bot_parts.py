@@ -20,6 +20,7 @@ from telegram.error import BadRequest, NetworkError, TimedOut
 from bot.answering import QuestionWorker
 from bot.application import WATCHER, _post_shutdown
 from bot.chat import TerminalChat, terminal_text
+from bot.following import NOTIFIER
 from bot.handlers import SERVICES
 from bot.logs import REDACTED, TokenRedactor, redact_token
 from bot.paging import AnswerCache, CachedAnswer, answer_keyboard, more_data
@@ -119,7 +120,11 @@ async def test_shutdown_waits_for_the_worker_off_the_event_loop() -> None:
         async def stop(self) -> None:
             pass
 
-    bot_data = {WATCHER: Watcher(), SERVICES: SimpleNamespace(worker=SlowWorker())}
+    bot_data = {
+        WATCHER: Watcher(),
+        NOTIFIER: Watcher(),
+        SERVICES: SimpleNamespace(worker=SlowWorker()),
+    }
     async with loop_ticks() as ticks:
         await _post_shutdown(SimpleNamespace(bot_data=bot_data))  # type: ignore[arg-type]
     assert ticks[0] >= 5
