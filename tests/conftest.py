@@ -89,13 +89,19 @@ def bot_logs(fake_tg: FakeTelegram) -> Iterator[io.StringIO]:
 
 @pytest.fixture
 async def start_bot(
-    fake_tg: FakeTelegram, seed_index: Path, embedder: Embedder, bot_logs: io.StringIO
+    fake_tg: FakeTelegram,
+    seed_index: Path,
+    embedder: Embedder,
+    bot_logs: io.StringIO,
+    tmp_path: Path,
 ) -> AsyncIterator[BotStarter]:
-    """Start the real bot against ``fake_tg``: ``await start_bot(**settings)``; stopped after."""
+    """Start the real bot against ``fake_tg``: ``await start_bot(**settings)``; stopped after.
+    Its state file is in the test's own folder."""
     async with contextlib.AsyncExitStack() as stack:
 
         async def start(**overrides: Any) -> BotUnderTest:
             overrides.setdefault("index_dir", seed_index)
+            overrides.setdefault("state_file", tmp_path / "bot-state.sqlite3")
             settings = bot_settings(fake_tg, **overrides)
             application = await stack.enter_async_context(running_bot(settings, embedder))
             return BotUnderTest(fake_tg, application)

@@ -226,11 +226,13 @@ async def test_followers_hear_of_builds_made_outside_the_bot(
     site,
     site_root: Path,
     story_dirs: tuple[Path, Path],
+    tmp_path: Path,
     bot_logs,
 ) -> None:
     tg = fake_tg
     corpus, index = story_dirs
-    settings = bot_settings(tg, index, corpus_dir=corpus)  # no feeds: newsbot watch adds
+    # No feeds of its own: newsbot watch adds the article.
+    settings = bot_settings(tg, index, corpus_dir=corpus, state_file=tmp_path / "s.sqlite3")
     alice = tg.user(1, "Alice")
     chat = tg.private_chat(alice)
     write_feed(site_root, [SPB_ITEM])
