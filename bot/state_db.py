@@ -1,7 +1,7 @@
 """The bot's state file: one SQLite database shared by the bot's components, each with its own
 tables and its own schema version.
 
-Versions live in ``schema_version(component TEXT PRIMARY KEY, version INTEGER)``, one row per
+Versions live in ``schema_version(part TEXT PRIMARY KEY, version INTEGER)``, one row per
 component (``persist`` for PTB's persistence, see bot/persistence.py). A component migrates its
 own tables with ``migrate``; it never touches another component's. A file that is not a
 database, is damaged, or holds a component's schema newer than this code knows is moved aside
@@ -26,7 +26,7 @@ Migrations = Sequence[str]
 
 _VERSIONS = """
 CREATE TABLE IF NOT EXISTS schema_version (
-    component TEXT PRIMARY KEY,
+    part TEXT PRIMARY KEY,
     version INTEGER NOT NULL
 )
 """
@@ -91,7 +91,7 @@ def schema_version(connection: sqlite3.Connection, component: str) -> int:
     """The schema version of ``component``'s tables (0 when it has none yet)."""
     connection.execute(_VERSIONS)
     row = connection.execute(
-        "SELECT version FROM schema_version WHERE component = ?", (component,)
+        "SELECT version FROM schema_version WHERE part = ?", (component,)
     ).fetchone()
     return int(row[0]) if row else 0
 
@@ -113,8 +113,8 @@ def migrate(connection: sqlite3.Connection, component: str, migrations: Migratio
             for statement in _statements(script):
                 connection.execute(statement)
             connection.execute(
-                "INSERT INTO schema_version (component, version) VALUES (?, ?) "
-                "ON CONFLICT(component) DO UPDATE SET version = excluded.version",
+                "INSERT INTO schema_version (part, version) VALUES (?, ?) "
+                "ON CONFLICT(part) DO UPDATE SET version = excluded.version",
                 (component, version),
             )
         except BaseException:

@@ -66,7 +66,7 @@ def test_a_newer_schema_is_moved_aside_and_other_components_are_untouched(
     db.close()
     db = open_state(path, COMPONENT, MIGRATIONS)  # a second component shares the file
     assert db.execute("SELECT q FROM questions").fetchall() == [("kept",)]
-    db.execute("UPDATE schema_version SET version = 99 WHERE component = ?", (COMPONENT,))
+    db.execute("UPDATE schema_version SET version = 99 WHERE part = ?", (COMPONENT,))
     db.close()
     with caplog.at_level(logging.WARNING):
         db = open_state(path, COMPONENT, MIGRATIONS)
