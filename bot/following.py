@@ -88,7 +88,7 @@ async def _set_following(update: Update, context: Context, on: bool) -> None:
     verdict = s.limiter.check(user.id if user else 0)
     if not verdict.allowed:
         return  # a flood of /follow: the state is already set, no need to answer each
-    t = texts(update)
+    t = texts(update, context)
     if not await may_change_chat(update, context):
         await reply(update, t.gettext(living.GROUP_ADMINS_ONLY))
         return
@@ -125,7 +125,7 @@ async def latest(update: Update, context: Context) -> None:
     """/latest: the newest articles (title, outlet, date, link)."""
     s = services(context)
     articles = newest_first(s.live.searcher.data)[: s.settings.latest_count]
-    await reply(update, living.latest_text(articles, texts(update)))
+    await reply(update, living.latest_text(articles, texts(update, context)))
     raise ApplicationHandlerStop
 
 

@@ -52,7 +52,7 @@ from bot.followup import (
     recent_question,
     remember_last,
 )
-from bot.language import choose_language
+from bot.language import LANGUAGES, choose_language
 from bot.paging import AnswerCache, CachedAnswer, answer_keyboard, article_keyboard
 from bot.question_record import AskedQuestion, QuestionRecord
 from bot.ratelimit import RateLimiter
@@ -73,6 +73,7 @@ SERVICES = "newsbot"
 ANSWERS = "answers"  # chat data key of the chat's recent answers (bot/paging.py)
 PER_PAGE = "per_page"  # chat data key: passages per answer chosen in /settings
 LANGUAGE = "language"  # chat data key: the chat's language last seen (for notifications)
+CHOSEN_LANGUAGE = "chosen_language"  # chat data key: the language chosen in /settings
 EXAMPLE_DATA = re.compile(r"example:([0-9])")
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 INLINE_CACHE_SECONDS = 60
@@ -98,8 +99,12 @@ def services(context: Context) -> Services:
     return context.bot_data[SERVICES]
 
 
-def texts(update: Update, question: str | None = None) -> Translator:
-    """The reader's language: the question's, else their Telegram language, else English."""
+def texts(update: Update, context: Context, question: str | None = None) -> Translator:
+    """The reader's language: the one the chat chose in /settings, else the question's, else
+    their Telegram language, else English."""
+    chosen = context.chat_data.get(CHOSEN_LANGUAGE) if context.chat_data is not None else None
+    if chosen in LANGUAGES:
+        return translator(chosen)
     user = update.effective_user
     return translator(choose_language(question, user.language_code if user else None))
 
@@ -148,10 +153,10 @@ async def start(update: Update, context: Context) -> None:
         await answer_question(update, context, question)
         return
     if payload == ASK:
-        await send_usage(update, context, texts(update))
+        await send_usage(update, context, texts(update, context))
         return
     story = await current_story(services(context))
-    t = texts(update)
+    t = texts(update, context)
     text = replies.start_text(story.articles, story.examples, context.bot.username, t)
     await reply(update, text, example_keyboard(story.examples))
 
@@ -172,7 +177,7 @@ async def example_button(update: Update, context: Context) -> None:
     match = EXAMPLE_DATA.fullmatch(query.data or "")
     n = int(match.group(1)) if match else len(story.examples)
     if n >= len(story.examples) or not isinstance(query.message, Message):
-        await _answer_button(query, texts(update).gettext(replies.EXPIRED))
+        await _answer_button(query, texts(update, context).gettext(replies.EXPIRED))
         return
     await _answer_button(query)
     await answer_question(update, context, story.examples[n])
@@ -180,7 +185,7 @@ async def example_button(update: Update, context: Context) -> None:
 
 async def share_command(update: Update, context: Context) -> None:
     """/share: a deep link that asks the chat's last question."""
-    t = texts(update)
+    t = texts(update, context)
     last = context.chat_data.get(LAST) or {}
     question = last.get("question") if isinstance(last, dict) else None
     if not question:
@@ -194,7 +199,10 @@ async def help_command(update: Update, context: Context) -> None:
     """/help: how to ask in private chats, groups and inline."""
     settings = services(context).settings
     text = replies.help_text(
-        context.bot.username, settings.questions_per_minute, settings.answer_count, texts(update)
+        context.bot.username,
+        settings.questions_per_minute,
+        settings.answer_count,
+        texts(update, context),
     )
     await reply(update, text)
 
@@ -202,7 +210,7 @@ async def help_command(update: Update, context: Context) -> None:
 async def sources(update: Update, context: Context) -> None:
     """/sources: the indexed articles with links and dates."""
     data = services(context).live.searcher.data
-    await reply(update, replies.sources_text(newest_first(data), texts(update)))
+    await reply(update, replies.sources_text(newest_first(data), texts(update, context)))
 
 
 async def ask_command(update: Update, context: Context) -> None:
@@ -213,7 +221,7 @@ async def ask_command(update: Update, context: Context) -> None:
     if not question and target is not None and not _is_from(target, context.bot.id):
         question = target.text or target.caption or ""
     if not question.strip():
-        await send_usage(update, context, texts(update))
+        await send_usage(update, context, texts(update, context))
         return
     await answer_question(update, context, question)
 
@@ -221,7 +229,7 @@ async def ask_command(update: Update, context: Context) -> None:
 async def reload_command(update: Update, context: Context) -> None:
     """/reload (admins only): serve the newest index build now."""
     s = services(context)
-    t = texts(update)
+    t = texts(update, context)
     if await _refused_unless_admin(update, s, t):
         return
     try:
@@ -237,7 +245,7 @@ async def reload_command(update: Update, context: Context) -> None:
 async def stats_command(update: Update, context: Context) -> None:
     """/stats (admins only): questions today, the share answered, the top unanswered."""
     s = services(context)
-    t = texts(update)
+    t = texts(update, context)
     if await _refused_unless_admin(update, s, t):
         return
     stats = await s.record.stats()
@@ -256,13 +264,13 @@ async def _refused_unless_admin(update: Update, s: Services, t: Translator) -> b
 async def new_command(update: Update, context: Context) -> None:
     """/new: forget the previous question; the next message is a question of its own."""
     context.chat_data.pop(LAST, None)
-    await reply(update, texts(update).gettext(living_texts.NEW_CONTEXT))
+    await reply(update, texts(update, context).gettext(living_texts.NEW_CONTEXT))
 
 
 async def unknown_command(update: Update, context: Context) -> None:
     """A command the bot does not have, in a private chat."""
     command = (update.effective_message.text or "").split()[0]
-    await reply(update, replies.unknown_command(command, texts(update)))
+    await reply(update, replies.unknown_command(command, texts(update, context)))
 
 
 # ---- questions --------------------------------------------------------------------------------
@@ -288,7 +296,7 @@ async def group_text(update: Update, context: Context) -> None:
     if _mentions(message, username):
         question = _strip_mention(message.text, username)
         if not question.strip():
-            await send_usage(update, context, texts(update))
+            await send_usage(update, context, texts(update, context))
             return
     elif message.reply_to_message is not None and _is_from(
         message.reply_to_message, context.bot.id
@@ -312,7 +320,7 @@ def replied_answer(message: Message, context: Context) -> Earlier | None:
 
 async def non_text(update: Update, context: Context) -> None:
     """Stickers, photos, voice and the like in a private chat get a one-line hint."""
-    await reply(update, texts(update).gettext(replies.NON_TEXT))
+    await reply(update, texts(update, context).gettext(replies.NON_TEXT))
 
 
 async def answer_question(
@@ -323,7 +331,7 @@ async def answer_question(
     started = time.monotonic()
     s = services(context)
     user = update.effective_user
-    t = texts(update, question)
+    t = texts(update, context, question)
     verdict = s.limiter.check(user.id if user else 0)
     if not verdict.allowed:
         if verdict.notify:
@@ -450,7 +458,7 @@ async def more(update: Update, context: Context) -> None:
     if isinstance(message, Message):
         found = chat_answers(context).find(query.data, message.chat.id)
     if found is None:
-        await _answer_button(query, texts(update).gettext(replies.EXPIRED))
+        await _answer_button(query, texts(update, context).gettext(replies.EXPIRED))
         return
     answer_id, cached, page = found
     await _answer_button(query)
@@ -488,7 +496,7 @@ async def inline_query(update: Update, context: Context) -> None:
     started = time.monotonic()
     query = update.inline_query
     s = services(context)
-    t = texts(update, query.query)
+    t = texts(update, context, query.query)
     if not query.query.strip():
         button = InlineQueryResultsButton(
             t.gettext("Type a question about the story"), start_parameter="ask"
@@ -592,7 +600,7 @@ async def on_error(update: object, context: Context) -> None:
     log.debug("update %s failed", update_id, exc_info=error)
     if not isinstance(update, Update):
         return
-    apology = texts(update).gettext(replies.APOLOGY)
+    apology = texts(update, context).gettext(replies.APOLOGY)
     try:
         if update.callback_query is not None:
             await update.callback_query.answer(apology)

@@ -91,8 +91,17 @@ def continuing(earlier_question: str, t: Translator) -> str:
 
 NOTHING_TO_SHARE = mark("Ask me something first: /share gives a link that asks your last question.")
 SHARE_COMMAND = mark("A link that asks your last question")
-SETTINGS_COMMAND = mark("Passages per answer, following")
+SETTINGS_COMMAND = mark("Passages per answer, language, following")
 SETTINGS_SAVED = mark("Saved.")
+AUTOMATIC = mark("Automatic")
+# Each language by its own name, as readers look for it.
+LANGUAGE_NAMES = {
+    "en": "English",
+    "ru": "Русский",
+    "uk": "Українська",
+    "de": "Deutsch",
+    "fr": "Français",
+}
 DESCRIPTION = mark(
     "I answer questions about one news story by quoting its coverage, with a link to each "
     "source; I don't write anything about the story myself. Send me a question, or /follow "
@@ -107,13 +116,23 @@ def share_text(question: str, link: str, t: Translator) -> str:
     return f'{escape(line)}\n<a href="{escape(link)}">{escape(link)}</a>'
 
 
-def settings_text(per_page: int, following: bool, t: Translator) -> str:
+def settings_text(
+    per_page: int, following: bool, t: Translator, language: str | None = None
+) -> str:
     """/settings: the chat's current choices, above the buttons that change them."""
     follow = t.gettext("on") if following else t.gettext("off")
     title = escape(t.gettext("Settings for this chat"))
     passages = t.gettext("Passages per answer: %(count)d") % {"count": per_page}
+    name = LANGUAGE_NAMES.get(language or "", "") or t.gettext(AUTOMATIC)
+    chosen = t.gettext("Language: %(language)s") % {"language": name}
     messages = t.gettext("Messages about new coverage: %(state)s") % {"state": follow}
-    return f"<b>{title}</b>\n{escape(passages)}\n{escape(messages)}"
+    return f"<b>{title}</b>\n{escape(passages)}\n{escape(chosen)}\n{escape(messages)}"
+
+
+def language_button(code: str, chosen: bool, t: Translator) -> str:
+    """A language button (``auto`` or a language code); the chosen one is marked."""
+    label = LANGUAGE_NAMES.get(code) or t.gettext(AUTOMATIC)
+    return f"• {label} •" if chosen else label
 
 
 def per_page_button(count: int, chosen: bool) -> str:

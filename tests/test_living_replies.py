@@ -7,6 +7,7 @@ import pytest
 from bot import living_texts, replies
 from bot.deeplinks import payload_question, question_payload
 from bot.following import FOLLOW
+from bot.translations import translator
 from index.search import Hit
 from tests.bot_harness import ADMIN_ID, BotUnderTest, button, buttons, entity_texts
 from tests.conftest import BotStarter
@@ -102,6 +103,22 @@ async def test_settings_buttons_change_passages_and_following(start_bot: BotStar
     answer = await bot.say(chat, alice, "What did Navalny's supporters do on Valentine's Day?")
     assert len(entity_texts(answer.result, "blockquote")) == 1
     assert button(answer.result, "More")
+
+
+async def test_a_chat_can_choose_its_language_in_settings(bot: BotUnderTest) -> None:
+    tg = bot.tg
+    alice = tg.user(1, "Alice", language_code="en")
+    chat = tg.private_chat(alice)
+    shown = await bot.say(chat, alice, "/settings")
+    assert "Language: Automatic" in shown.result["text"]
+    edit = await _tap(bot, alice, shown.result, "set:lang:de", "editMessageText")
+    de = translator("de")
+    assert de.gettext("Settings for this chat") in edit.result["text"]
+    assert button(edit.result, "• Deutsch •")
+    answer = await bot.say(chat, alice, "What did Navalny's supporters do on Valentine's Day?")
+    assert "14 Feb. 2021" in answer.result["text"]  # German around the English quote
+    edit = await _tap(bot, alice, edit.result, "set:lang:auto", "editMessageText")
+    assert "Language: Automatic" in edit.result["text"]
 
 
 async def test_group_settings_are_for_admins(bot: BotUnderTest) -> None:
