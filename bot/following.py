@@ -29,7 +29,16 @@ from telegram.ext import (
 )
 
 from bot import living_texts as living
-from bot.handlers import LANGUAGE, NO_PREVIEW, SERVICES, Services, reply, services, texts
+from bot.handlers import (
+    CHOSEN_LANGUAGE,
+    LANGUAGE,
+    NO_PREVIEW,
+    SERVICES,
+    Services,
+    reply,
+    services,
+    texts,
+)
 from bot.language import ENGLISH
 from bot.reloading import reload_index
 from bot.retry import with_retries
@@ -226,7 +235,8 @@ async def notify_followers(application: Application, items: Sequence[News]) -> i
     failures are logged."""
     sent = 0
     for chat_id in followers(application):
-        language = application.chat_data[chat_id].get(LANGUAGE, ENGLISH)
+        data = application.chat_data[chat_id]
+        language = data.get(CHOSEN_LANGUAGE) or data.get(LANGUAGE, ENGLISH)
         text = living.new_coverage_text(items, translator(str(language)))
         try:
             await with_retries(

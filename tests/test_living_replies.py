@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 import pytest
 
 from bot import living_texts, replies
@@ -9,6 +11,7 @@ from bot.deeplinks import payload_question, question_payload
 from bot.following import FOLLOW
 from bot.translations import translator
 from index.search import Hit
+from index.store import ArticleInfo
 from tests.bot_harness import ADMIN_ID, BotUnderTest, button, buttons, entity_texts
 from tests.conftest import BotStarter
 from tests.fake_telegram import ApiError, parse_message_text, validate_deep_link_payload
@@ -169,3 +172,17 @@ def test_a_long_passage_keeps_the_rest_in_an_expandable_quote() -> None:
 def test_the_fake_rejects_malformed_expandable_quotes(html: str) -> None:
     with pytest.raises(ApiError, match="can't parse entities"):
         parse_message_text(html, "HTML", None)
+
+
+def test_notifications_and_latest_come_in_the_chats_language() -> None:
+    article = ArticleInfo(
+        "spb", "Candles in courtyards", "Fontanka", "https://example.org/a", "2021-02-14",
+        "en", "0", 3,
+    )  # fmt: skip
+    ru = translator("ru")
+    text = living_texts.new_coverage_text([(article, "Hundreds lit candles.")], ru)
+    assert text.startswith(ru.gettext("New coverage of the story:"))
+    assert ru.gettext("What's new:") in text and "14 февр. 2021" in text
+    assert "Hundreds lit candles." in text  # the quote stays in the article's language
+    latest = living_texts.latest_text([article], translator("fr"))
+    assert html.unescape(latest).startswith("L'article le plus récent :")
