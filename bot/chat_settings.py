@@ -8,8 +8,6 @@ from __future__ import annotations
 import re
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.constants import ParseMode
-from telegram.error import BadRequest
 from telegram.ext import (
     Application,
     ApplicationHandlerStop,
@@ -24,15 +22,14 @@ from bot.following import FOLLOW, may_change_chat
 from bot.handlers import (
     CHOSEN_LANGUAGE,
     LANGUAGE,
-    NO_PREVIEW,
     PER_PAGE,
     _answer_button,
+    edit_in_place,
     reply,
     services,
     texts,
 )
 from bot.language import LANGUAGES
-from bot.retry import with_retries
 from bot.translations import Translator
 
 PER_PAGE_CHOICES = range(1, 6)
@@ -109,20 +106,7 @@ async def settings_button(update: Update, context: Context) -> None:
         context.chat_data[FOLLOW] = value == "1"
         context.chat_data[LANGUAGE] = t.language  # notifications come in this language
     await _answer_button(query, t.gettext(living.SETTINGS_SAVED))
-    text, keyboard = _settings_message(context, t)
-    try:
-        await with_retries(
-            lambda: query.edit_message_text(
-                text,
-                parse_mode=ParseMode.HTML,
-                link_preview_options=NO_PREVIEW,
-                reply_markup=keyboard,
-            ),
-            idempotent=True,
-        )
-    except BadRequest as exc:
-        if "not modified" not in str(exc).lower():
-            raise
+    await edit_in_place(query, *_settings_message(context, t))
     raise ApplicationHandlerStop
 
 

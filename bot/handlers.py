@@ -465,7 +465,13 @@ async def more(update: Update, context: Context) -> None:
     text = replies.answer_page(
         cached.hits, page, cached.per_page, cached.texts, cached.related, _continuing(cached)
     )
-    markup = answer_keyboard(answer_id, cached, page)
+    await edit_in_place(query, text, answer_keyboard(answer_id, cached, page))
+
+
+async def edit_in_place(
+    query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None
+) -> None:
+    """Replace the button's message with ``text`` and ``markup`` (HTML, no preview)."""
     try:
         await with_retries(
             lambda: query.edit_message_text(
@@ -477,7 +483,7 @@ async def more(update: Update, context: Context) -> None:
             idempotent=True,
         )
     except BadRequest as exc:
-        # A double tap, or a retry after a timeout whose edit had landed, shows the same page.
+        # A double tap, or a retry after a timeout whose edit had landed, shows the same text.
         if "not modified" not in str(exc).lower():
             raise
 
