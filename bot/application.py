@@ -22,10 +22,14 @@ from telegram import (
 from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
+from bot import living_texts
 from bot.answering import QuestionWorker
+from bot.chat_settings import add_chat_settings
+from bot.following import NOTIFIER, add_following
 from bot.handlers import SERVICES, Services, add_handlers
 from bot.language import ENGLISH, LANGUAGES
 from bot.logs import quiet_http_loggers, redact_token
+from bot.persistence import SQLitePersistence
 from bot.question_record import QuestionRecord
 from bot.ratelimit import RateLimiter
 from bot.reloading import IndexWatcher
@@ -44,16 +48,26 @@ ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY]
 RATE_LIMIT_RETRIES = 3
 
 # (command, description); descriptions are translated for each language's menu.
+FOLLOW_COMMANDS = [
+    ("settings", living_texts.SETTINGS_COMMAND),
+    ("share", living_texts.SHARE_COMMAND),
+    ("latest", living_texts.LATEST_COMMAND),
+    ("follow", living_texts.FOLLOW_COMMAND),
+    ("unfollow", living_texts.UNFOLLOW_COMMAND),
+]
 PRIVATE_COMMANDS = [
     ("start", mark("What I know about the story, with example questions")),
     ("help", mark("How to ask me")),
     ("sources", mark("The articles I quote")),
     ("ask", mark("Ask a question (or just send it)")),
+    ("new", living_texts.NEW_COMMAND),
+    *FOLLOW_COMMANDS,
 ]
 GROUP_COMMANDS = [
     ("ask", mark("Ask about the story: /ask your question")),
     ("sources", mark("The articles I quote")),
     ("help", mark("How to ask me")),
+    *FOLLOW_COMMANDS,
 ]
 
 
@@ -93,6 +107,7 @@ def build_application(settings: Settings, live: LiveSearcher) -> Application:
             )
         )
         .concurrent_updates(True)
+        .persistence(SQLitePersistence(settings.state_path, settings.state_save_interval))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
         .build()
@@ -110,6 +125,8 @@ def build_application(settings: Settings, live: LiveSearcher) -> Application:
     )
     application.bot_data[WATCHER] = IndexWatcher(live, settings.reload_interval)
     add_handlers(application)
+    add_following(application)
+    add_chat_settings(application)
     return application
 
 
@@ -117,6 +134,7 @@ async def _post_init(application: Application) -> None:
     """Register the command menus and start watching the index."""
     await register_commands(application)
     application.bot_data[WATCHER].start()
+    application.bot_data[NOTIFIER].start()
     services: Services = application.bot_data[SERVICES]
     services.record.start()
     data = services.live.searcher.data
@@ -132,14 +150,16 @@ async def _post_init(application: Application) -> None:
 async def _post_shutdown(application: Application) -> None:
     """Stop watching the index and let the worker finish (off the loop: it joins a thread)."""
     await application.bot_data[WATCHER].stop()
+    await application.bot_data[NOTIFIER].stop()
     services: Services = application.bot_data[SERVICES]
     await asyncio.to_thread(services.worker.close)
     await asyncio.to_thread(services.record.close)
 
 
 async def register_commands(application: Application) -> None:
-    """setMyCommands for private chats and for groups, in English for everyone and in each
-    other language for readers whose Telegram uses it; a failure is logged, not fatal."""
+    """setMyCommands for private chats and for groups, and the bot's description and short
+    description, in English for everyone and in each other language for readers whose
+    Telegram uses it; a failure is logged, not fatal."""
     bot = application.bot
     menus = [
         (PRIVATE_COMMANDS, BotCommandScopeAllPrivateChats()),
@@ -148,6 +168,19 @@ async def register_commands(application: Application) -> None:
     for language in LANGUAGES:
         t = translator(language)
         code = None if language == ENGLISH else language
+        profile = [
+            lambda t=t, code=code: bot.set_my_description(
+                t.gettext(living_texts.DESCRIPTION), language_code=code
+            ),
+            lambda t=t, code=code: bot.set_my_short_description(
+                t.gettext(living_texts.SHORT_DESCRIPTION), language_code=code
+            ),
+        ]
+        for call in profile:
+            try:
+                await with_retries(call, idempotent=True)
+            except TelegramError as exc:
+                log.warning("could not set the bot's %s description: %s", language, exc)
         for names, scope in menus:
             commands = [BotCommand(name, t.gettext(text)) for name, text in names]
             try:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from telegram import (
     CallbackQuery,
+    InlineKeyboardButton,
     InlineKeyboardMarkup,
     InlineQueryResultArticle,
     InlineQueryResultsButton,
@@ -27,7 +28,7 @@ from telegram import (
     ReplyParameters,
     Update,
 )
-from telegram.constants import ChatType, ParseMode
+from telegram.constants import ChatAction, ChatType, ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
     Application,
@@ -39,9 +40,19 @@ from telegram.ext import (
     filters,
 )
 
-from bot import replies
+from bot import living_texts, replies
 from bot.answering import QuestionWorker
-from bot.language import choose_language
+from bot.deeplinks import ASK, payload_question, question_link, question_payload
+from bot.followup import (
+    LAST,
+    Earlier,
+    combined_question,
+    prefer_article,
+    reads_as_follow_up,
+    recent_question,
+    remember_last,
+)
+from bot.language import LANGUAGES, choose_language
 from bot.paging import AnswerCache, CachedAnswer, answer_keyboard, article_keyboard
 from bot.question_record import AskedQuestion, QuestionRecord
 from bot.ratelimit import RateLimiter
@@ -59,6 +70,11 @@ from index.search import Answer, Hit
 log = logging.getLogger(__name__)
 
 SERVICES = "newsbot"
+ANSWERS = "answers"  # chat data key of the chat's recent answers (bot/paging.py)
+PER_PAGE = "per_page"  # chat data key: passages per answer chosen in /settings
+LANGUAGE = "language"  # chat data key: the chat's language last seen (for notifications)
+CHOSEN_LANGUAGE = "chosen_language"  # chat data key: the language chosen in /settings
+EXAMPLE_DATA = re.compile(r"example:([0-9])")
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 INLINE_CACHE_SECONDS = 60
 
@@ -75,7 +91,6 @@ class Services:
     limiter: RateLimiter
     inline_limiter: RateLimiter
     record: QuestionRecord
-    answers: AnswerCache = field(default_factory=AnswerCache)
     stories: StoryCache = field(default_factory=StoryCache)
 
 
@@ -84,10 +99,20 @@ def services(context: Context) -> Services:
     return context.bot_data[SERVICES]
 
 
-def texts(update: Update, question: str | None = None) -> Translator:
-    """The reader's language: the question's, else their Telegram language, else English."""
+def texts(update: Update, context: Context, question: str | None = None) -> Translator:
+    """The reader's language: the one the chat chose in /settings, else the question's, else
+    their Telegram language, else English."""
+    chosen = context.chat_data.get(CHOSEN_LANGUAGE) if context.chat_data is not None else None
+    if chosen in LANGUAGES:
+        return translator(chosen)
     user = update.effective_user
     return translator(choose_language(question, user.language_code if user else None))
+
+
+def chat_answers(context: Context) -> AnswerCache:
+    """The answers this chat can page through, kept in its (persisted) chat data."""
+    store = context.chat_data.setdefault(ANSWERS, {})
+    return AnswerCache(store, services(context).settings.answers_per_chat)
 
 
 def add_handlers(application: Application) -> None:
@@ -102,10 +127,13 @@ def add_handlers(application: Application) -> None:
             CommandHandler("ask", ask_command, filters=new),
             CommandHandler("reload", reload_command, filters=new),
             CommandHandler("stats", stats_command, filters=new),
+            CommandHandler("new", new_command, filters=new),
+            CommandHandler("share", share_command, filters=new),
             MessageHandler(new & private & filters.COMMAND, unknown_command),
             MessageHandler(new & private & filters.TEXT, private_text),
             MessageHandler(new & groups & filters.TEXT & ~filters.COMMAND, group_text),
             MessageHandler(new & private & ~filters.TEXT & ~filters.StatusUpdate.ALL, non_text),
+            CallbackQueryHandler(example_button, pattern=EXAMPLE_DATA),
             CallbackQueryHandler(more),
             InlineQueryHandler(inline_query),
         ]
@@ -117,18 +145,64 @@ def add_handlers(application: Application) -> None:
 
 
 async def start(update: Update, context: Context) -> None:
-    """/start: what the bot knows and how to ask, with example questions."""
+    """/start: what the bot knows and how to ask, with example questions as buttons; from a
+    deep link (``/start <payload>``), the question it carries, or the usage hint."""
+    payload = context.args[0] if context.args else ""
+    question = payload_question(payload) if payload else None
+    if question:
+        await answer_question(update, context, question)
+        return
+    if payload == ASK:
+        await send_usage(update, context, texts(update, context))
+        return
     story = await current_story(services(context))
-    t = texts(update)
+    t = texts(update, context)
     text = replies.start_text(story.articles, story.examples, context.bot.username, t)
-    await reply(update, text)
+    await reply(update, text, example_keyboard(story.examples))
+
+
+def example_keyboard(examples: Sequence[str]) -> InlineKeyboardMarkup | None:
+    """One button per example question; tapping it asks the question."""
+    rows = [
+        [InlineKeyboardButton(replies.clip(q, 60), callback_data=f"example:{n}")]
+        for n, q in enumerate(examples[:10])
+    ]
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+async def example_button(update: Update, context: Context) -> None:
+    """An example button under /start: answer that example in the chat."""
+    query = update.callback_query
+    story = await current_story(services(context))
+    match = EXAMPLE_DATA.fullmatch(query.data or "")
+    n = int(match.group(1)) if match else len(story.examples)
+    if n >= len(story.examples) or not isinstance(query.message, Message):
+        await _answer_button(query, texts(update, context).gettext(replies.EXPIRED))
+        return
+    await _answer_button(query)
+    await answer_question(update, context, story.examples[n])
+
+
+async def share_command(update: Update, context: Context) -> None:
+    """/share: a deep link that asks the chat's last question."""
+    t = texts(update, context)
+    last = context.chat_data.get(LAST) or {}
+    question = last.get("question") if isinstance(last, dict) else None
+    if not question:
+        await reply(update, t.gettext(living_texts.NOTHING_TO_SHARE))
+        return
+    link = question_link(context.bot.username, question)
+    await reply(update, living_texts.share_text(question, link, t))
 
 
 async def help_command(update: Update, context: Context) -> None:
     """/help: how to ask in private chats, groups and inline."""
     settings = services(context).settings
     text = replies.help_text(
-        context.bot.username, settings.questions_per_minute, settings.answer_count, texts(update)
+        context.bot.username,
+        settings.questions_per_minute,
+        settings.answer_count,
+        texts(update, context),
     )
     await reply(update, text)
 
@@ -136,7 +210,7 @@ async def help_command(update: Update, context: Context) -> None:
 async def sources(update: Update, context: Context) -> None:
     """/sources: the indexed articles with links and dates."""
     data = services(context).live.searcher.data
-    await reply(update, replies.sources_text(newest_first(data), texts(update)))
+    await reply(update, replies.sources_text(newest_first(data), texts(update, context)))
 
 
 async def ask_command(update: Update, context: Context) -> None:
@@ -147,7 +221,7 @@ async def ask_command(update: Update, context: Context) -> None:
     if not question and target is not None and not _is_from(target, context.bot.id):
         question = target.text or target.caption or ""
     if not question.strip():
-        await send_usage(update, context, texts(update))
+        await send_usage(update, context, texts(update, context))
         return
     await answer_question(update, context, question)
 
@@ -155,7 +229,7 @@ async def ask_command(update: Update, context: Context) -> None:
 async def reload_command(update: Update, context: Context) -> None:
     """/reload (admins only): serve the newest index build now."""
     s = services(context)
-    t = texts(update)
+    t = texts(update, context)
     if await _refused_unless_admin(update, s, t):
         return
     try:
@@ -171,7 +245,7 @@ async def reload_command(update: Update, context: Context) -> None:
 async def stats_command(update: Update, context: Context) -> None:
     """/stats (admins only): questions today, the share answered, the top unanswered."""
     s = services(context)
-    t = texts(update)
+    t = texts(update, context)
     if await _refused_unless_admin(update, s, t):
         return
     stats = await s.record.stats()
@@ -187,10 +261,16 @@ async def _refused_unless_admin(update: Update, s: Services, t: Translator) -> b
     return True
 
 
+async def new_command(update: Update, context: Context) -> None:
+    """/new: forget the previous question; the next message is a question of its own."""
+    context.chat_data.pop(LAST, None)
+    await reply(update, texts(update, context).gettext(living_texts.NEW_CONTEXT))
+
+
 async def unknown_command(update: Update, context: Context) -> None:
     """A command the bot does not have, in a private chat."""
     command = (update.effective_message.text or "").split()[0]
-    await reply(update, replies.unknown_command(command, texts(update)))
+    await reply(update, replies.unknown_command(command, texts(update, context)))
 
 
 # ---- questions --------------------------------------------------------------------------------
@@ -201,7 +281,12 @@ async def private_text(update: Update, context: Context) -> None:
     message = update.effective_message
     if _is_via(message, context.bot.id):
         return  # one of our own inline quotes, sent into the chat
-    await answer_question(update, context, _strip_mention(message.text, context.bot.username))
+    question = _strip_mention(message.text, context.bot.username)
+    settings = services(context).settings
+    earlier = replied_answer(message, context)
+    if earlier is None and reads_as_follow_up(question, settings.followup_max_words):
+        earlier = recent_question(context.chat_data, settings.followup_seconds)
+    await answer_question(update, context, question, earlier)
 
 
 async def group_text(update: Update, context: Context) -> None:
@@ -211,7 +296,7 @@ async def group_text(update: Update, context: Context) -> None:
     if _mentions(message, username):
         question = _strip_mention(message.text, username)
         if not question.strip():
-            await send_usage(update, context, texts(update))
+            await send_usage(update, context, texts(update, context))
             return
     elif message.reply_to_message is not None and _is_from(
         message.reply_to_message, context.bot.id
@@ -219,28 +304,47 @@ async def group_text(update: Update, context: Context) -> None:
         question = message.text
     else:
         return  # ordinary chatter
-    await answer_question(update, context, question)
+    await answer_question(update, context, question, replied_answer(message, context))
+
+
+def replied_answer(message: Message, context: Context) -> Earlier | None:
+    """The question of the bot's answer that ``message`` replies to, if it is still kept."""
+    target = message.reply_to_message
+    if target is None or not _is_from(target, context.bot.id):
+        return None
+    cached = chat_answers(context).by_message(target.message_id)
+    if cached is None or not cached.hits:
+        return None
+    return Earlier(cached.question, cached.hits[0].doc_id)
 
 
 async def non_text(update: Update, context: Context) -> None:
     """Stickers, photos, voice and the like in a private chat get a one-line hint."""
-    await reply(update, texts(update).gettext(replies.NON_TEXT))
+    await reply(update, texts(update, context).gettext(replies.NON_TEXT))
 
 
-async def answer_question(update: Update, context: Context, question: str) -> None:
-    """Answer ``question`` as a reply to the message that asked it, within the user's limit."""
+async def answer_question(
+    update: Update, context: Context, question: str, earlier: Earlier | None = None
+) -> None:
+    """Answer ``question`` as a reply to the message that asked it, within the user's limit;
+    a follow-up of ``earlier`` is searched together with it, preferring its article."""
     started = time.monotonic()
     s = services(context)
     user = update.effective_user
-    t = texts(update, question)
+    t = texts(update, context, question)
     verdict = s.limiter.check(user.id if user else 0)
     if not verdict.allowed:
         if verdict.notify:
             text = replies.rate_limited(s.limiter.per_window, verdict.retry_after, t)
             await reply(update, text)
         return
+    if not question.strip():
+        await send_usage(update, context, t)
+        return
+    await _typing(update, context)
+    per_page = int(context.chat_data.get(PER_PAGE, s.settings.answer_count))
     try:
-        answer = await s.worker.ask(question, s.settings.answer_count * s.settings.max_pages)
+        answer, earlier = await _search(s, question, earlier, per_page * s.settings.max_pages)
     except QuestionError:
         await send_usage(update, context, t)
         return
@@ -248,13 +352,25 @@ async def answer_question(update: Update, context: Context, question: str) -> No
     if not answer.answered:
         await reply(update, replies.not_found(answer.question, t))
     else:
-        chat_id = update.effective_chat.id
-        per_page = s.settings.answer_count
+        if earlier is not None:
+            answer = prefer_article(answer, earlier.doc_id)
         related = verdict_of(answer) == "related"
-        cached = CachedAnswer(chat_id, answer.passages, per_page, t.language, related)
-        answer_id = s.answers.remember(cached)
-        text = replies.answer_page(cached.hits, 0, cached.per_page, t, related)
-        await reply(update, text, answer_keyboard(answer_id, cached, 0))
+        cached = CachedAnswer(
+            update.effective_chat.id,
+            answer.passages,
+            per_page,
+            t.language,
+            related,
+            answer.question,
+            earlier.question if earlier else "",
+        )
+        remember_last(context.chat_data, answer)
+        context.chat_data[LANGUAGE] = t.language
+        answers = chat_answers(context)
+        answer_id = answers.remember(cached)
+        text = replies.answer_page(cached.hits, 0, per_page, t, related, _continuing(cached))
+        sent = await reply(update, text, answer_keyboard(answer_id, cached, 0))
+        answers.sent_as(answer_id, sent.message_id)
     chat = update.effective_chat
     s.record.add(
         AskedQuestion.of(
@@ -265,6 +381,34 @@ async def answer_question(update: Update, context: Context, question: str) -> No
             latency_ms=(time.monotonic() - started) * 1000,
         )
     )
+
+
+async def _typing(update: Update, context: Context) -> None:
+    # "typing…" while the answer is searched; only a courtesy, so a failure is just logged.
+    try:
+        await context.bot.send_chat_action(update.effective_chat.id, ChatAction.TYPING)
+    except TelegramError as exc:
+        log.info("could not show typing: %s", exc)
+
+
+async def _search(
+    s: Services, question: str, earlier: Earlier | None, k: int
+) -> tuple[Answer, Earlier | None]:
+    """The answer with up to ``k`` passages, and the earlier question it continues if it does.
+    A reply that reads as a question of its own is answered on its own when it can be."""
+    if earlier is not None and not reads_as_follow_up(question, s.settings.followup_max_words):
+        alone = await s.worker.ask(question, k)
+        if alone.answered:
+            return alone, None
+    if earlier is None:
+        return await s.worker.ask(question, k), None
+    return await s.worker.ask(combined_question(earlier, question), k), earlier
+
+
+def _continuing(cached: CachedAnswer) -> str:
+    if not cached.continues:
+        return ""
+    return living_texts.continuing(cached.continues, cached.texts)
 
 
 def log_answer(answer: Answer, started: float, chat_type: str) -> None:
@@ -312,14 +456,22 @@ async def more(update: Update, context: Context) -> None:
     message = query.message
     found = None
     if isinstance(message, Message):
-        found = services(context).answers.find(query.data, message.chat.id)
+        found = chat_answers(context).find(query.data, message.chat.id)
     if found is None:
-        await _answer_button(query, texts(update).gettext(replies.EXPIRED))
+        await _answer_button(query, texts(update, context).gettext(replies.EXPIRED))
         return
     answer_id, cached, page = found
     await _answer_button(query)
-    text = replies.answer_page(cached.hits, page, cached.per_page, cached.texts, cached.related)
-    markup = answer_keyboard(answer_id, cached, page)
+    text = replies.answer_page(
+        cached.hits, page, cached.per_page, cached.texts, cached.related, _continuing(cached)
+    )
+    await edit_in_place(query, text, answer_keyboard(answer_id, cached, page))
+
+
+async def edit_in_place(
+    query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None
+) -> None:
+    """Replace the button's message with ``text`` and ``markup`` (HTML, no preview)."""
     try:
         await with_retries(
             lambda: query.edit_message_text(
@@ -331,7 +483,7 @@ async def more(update: Update, context: Context) -> None:
             idempotent=True,
         )
     except BadRequest as exc:
-        # A double tap, or a retry after a timeout whose edit had landed, shows the same page.
+        # A double tap, or a retry after a timeout whose edit had landed, shows the same text.
         if "not modified" not in str(exc).lower():
             raise
 
@@ -350,7 +502,7 @@ async def inline_query(update: Update, context: Context) -> None:
     started = time.monotonic()
     query = update.inline_query
     s = services(context)
-    t = texts(update, query.query)
+    t = texts(update, context, query.query)
     if not query.query.strip():
         button = InlineQueryResultsButton(
             t.gettext("Type a question about the story"), start_parameter="ask"
@@ -377,7 +529,8 @@ async def inline_query(update: Update, context: Context) -> None:
     button = None
     if not results:
         button = InlineQueryResultsButton(
-            t.gettext("Nothing in the coverage: try other words"), start_parameter="ask"
+            t.gettext("Nothing in the coverage: try other words"),
+            start_parameter=question_payload(query.query),
         )
     # Telegram caches answers per query text for everyone unless personal; the texts around
     # the quotes are in this reader's language.
@@ -453,7 +606,7 @@ async def on_error(update: object, context: Context) -> None:
     log.debug("update %s failed", update_id, exc_info=error)
     if not isinstance(update, Update):
         return
-    apology = texts(update).gettext(replies.APOLOGY)
+    apology = texts(update, context).gettext(replies.APOLOGY)
     try:
         if update.callback_query is not None:
             await update.callback_query.answer(apology)

@@ -14,6 +14,7 @@ import re
 from collections.abc import Sequence
 
 from bot.translations import ENGLISH_TEXTS, Translator, mark
+from index.passages import sentence_spans
 from index.search import Hit, Source
 from index.store import ArticleInfo
 
@@ -26,6 +27,8 @@ _NAME_CHARS = 60
 _ALSO_SHOWN = 3
 _MIN_EXCERPT = 40
 _SOURCES_SHOWN = 40
+# Quotes longer than this (UTF-16 units) keep the rest after the best sentence collapsed.
+LONG_QUOTE = 400
 
 # Fixed texts, in English as their message ids; translated where they are sent (t.gettext).
 NON_TEXT = mark("I can only read text: send me your question as a message.")
@@ -145,8 +148,11 @@ def answer_page(
     per_page: int,
     t: Translator = ENGLISH_TEXTS,
     related: bool = False,
+    header: str = "",
 ) -> str:
-    """Page ``page`` (from 0) of an answer: up to ``per_page`` quotes, each with its source.
+    """Page ``page`` (from 0) of an answer: up to ``per_page`` quotes, each with its source,
+    below ``header`` (HTML, short: which question a follow-up continues) if given; a
+    ``related`` answer says that the coverage does not state it directly.
 
     A footer tells where the page is when there is more than one. If the passages cannot all
     fit in one message even with short excerpts, the last ones of the page are left out.
@@ -171,14 +177,17 @@ def answer_page(
                 "total": len(hits),
             }
         footer = f"\n\n<i>{escape(where)}</i>"
-    header = f"<i>{escape(t.gettext(RELATED))}</i>\n" if related else ""
+    head = f"{header}\n\n" if header else ""
+    if related:
+        head += f"<i>{escape(t.gettext(RELATED))}</i>\n"
+    bold = not related
     while len(shown) > 1:
-        text = _fit_blocks(shown, header, footer, t)
+        text = _fit_blocks(shown, head, footer, t, bold)
         if text is not None:
             return text
         shown.pop()
-    fitted = _fit_blocks(shown, header, footer, t)
-    return fitted or header + _passage_block(shown[0], _MIN_EXCERPT, t, not related)
+    fitted = _fit_blocks(shown, head, footer, t, bold)
+    return fitted or head + _passage_block(shown[0], _MIN_EXCERPT, t, bold)
 
 
 def page_count(hits: int, per_page: int) -> int:
@@ -191,9 +200,11 @@ def quote_message(hit: Hit, t: Translator = ENGLISH_TEXTS) -> str:
     return _fit_blocks([hit], "", "", t) or _passage_block(hit, _MIN_EXCERPT, t)
 
 
-def _fit_blocks(hits: Sequence[Hit], header: str, footer: str, t: Translator) -> str | None:
+def _fit_blocks(
+    hits: Sequence[Hit], header: str, footer: str, t: Translator, bold: bool = True
+) -> str | None:
     """The passages between ``header`` and ``footer``, excerpts as long as the 4096 limit
-    allows (the highlight in bold unless there is a header); None if even short ones don't."""
+    allows (the highlight in bold if ``bold``); None if even short ones don't."""
     fixed = sum(telegram_length(_source_lines(hit, t)) + 4 for hit in hits)
     fixed += telegram_length(header) + telegram_length(footer)
     limit = (MAX_MESSAGE - fixed) // len(hits)
@@ -209,13 +220,30 @@ def _fit_blocks(hits: Sequence[Hit], header: str, footer: str, t: Translator) ->
 
 def _passage_block(hit: Hit, limit: int, t: Translator, bold: bool = True) -> str:
     """The quote in a blockquote with its best sentence in bold (if ``bold``), then its source
-    lines."""
+    lines.
+
+    A long quote shows its best sentence with one sentence of context before it, and the
+    rest after it in an expandable blockquote (collapsed until tapped)."""
     before, middle, after = trim_excerpt(hit.text, hit.highlight_start, hit.highlight_end, limit)
     marked = f"<b>{escape(middle)}</b>" if bold and middle.strip() else escape(middle)
+    if utf16_len(before + middle + after) > LONG_QUOTE and middle.strip() and after.strip():
+        shown = f"{escape(_last_sentence(before))}{marked}"
+        rest = escape(after.strip())
+        quote = f"<blockquote>{shown}</blockquote>\n<blockquote expandable>{rest}</blockquote>"
+        return f"{quote}\n{_source_lines(hit, t)}"
     quote = f"{escape(before)}{marked}{escape(after)}"
     if not (before + middle + after).strip():
         quote = ELLIPSIS
     return f"<blockquote>{quote}</blockquote>\n{_source_lines(hit, t)}"
+
+
+def _last_sentence(text: str) -> str:
+    """The last sentence of ``text`` (with an ellipsis when text before it is left out)."""
+    spans = sentence_spans(text)
+    if len(spans) <= 1:
+        return text
+    start = spans[-1][0]
+    return f"{ELLIPSIS}{text[start:]}"
 
 
 def _source_lines(hit: Hit, t: Translator) -> str:

@@ -100,6 +100,23 @@ class Settings(BaseSettings):
         default_factory=lambda: list(DEFAULT_EXAMPLES)
     )
 
+    # --- the living story: followed feeds, followers, follow-ups (issue 10) -------------------
+    state_save_interval: float = Field(default=5.0, gt=0)
+    answers_per_chat: int = Field(default=30, ge=1)
+    feeds: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    feed_match: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    feed_interval: float = Field(default=900.0, gt=0)
+    followup_seconds: float = Field(default=300.0, gt=0)
+    followup_max_words: int = Field(default=8, ge=1)
+    latest_count: int = Field(default=5, ge=1, le=20)
+
+    @field_validator("feeds", "feed_match", mode="before")
+    @classmethod
+    def _split_commas(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper_level(cls, value: object) -> object:

@@ -30,15 +30,17 @@ class StateUnavailable(Exception):
     """The state file cannot be used (unwritable, or written by a newer newsbot)."""
 
 
-def connect(path: Path) -> sqlite3.Connection:
+def connect(path: Path, *, shared: bool = False) -> sqlite3.Connection:
     """A connection to the state file at ``path``, created with its folder if missing; a
     damaged file is moved aside and replaced by a fresh one (with a logged warning).
 
-    Raises ``StateUnavailable`` when the file or its folder cannot be written.
+    With ``shared`` the connection may be used from several threads, one at a time: the
+    caller serialises its use (a lock). Raises ``StateUnavailable`` when the file or its
+    folder cannot be written.
     """
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        conn = _open_checked(path)
+        conn = _open_checked(path, shared)
     except sqlite3.DatabaseError as exc:
         if isinstance(exc, sqlite3.OperationalError) and not _damaged(exc):
             raise StateUnavailable(f"{path}: {exc}") from exc
@@ -48,7 +50,7 @@ def connect(path: Path) -> sqlite3.Connection:
             path.replace(aside)
             for suffix in ("-wal", "-shm", "-journal"):
                 path.with_name(path.name + suffix).unlink(missing_ok=True)
-            conn = _open_checked(path)
+            conn = _open_checked(path, shared)
         except (OSError, sqlite3.Error) as again:
             raise StateUnavailable(f"{path}: {again}") from again
     except OSError as exc:
@@ -56,8 +58,13 @@ def connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
-def _open_checked(path: Path) -> sqlite3.Connection:
-    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
+def _open_checked(path: Path, shared: bool) -> sqlite3.Connection:
+    conn = sqlite3.connect(
+        path,
+        timeout=BUSY_TIMEOUT_SECONDS,
+        isolation_level=None,
+        check_same_thread=not shared,
+    )
     try:
         row = conn.execute("PRAGMA quick_check").fetchone()
         if row is None or row[0] != "ok":

@@ -41,7 +41,7 @@ import json
 import os
 import shutil
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -135,6 +135,13 @@ class PassageTable(Sequence[StoredPassage]):
 
     def __iter__(self) -> Iterator[StoredPassage]:
         return (self[row] for row in range(len(self)))
+
+    def rows_of(self, doc_ids: Iterable[str]) -> list[int]:
+        """The rows of the passages of the articles ``doc_ids``, in order."""
+        names = set(doc_ids)
+        wanted = [n for n, doc_id in enumerate(self._doc_ids) if doc_id in names]
+        column = self.rows[:, _ROW.index("article")]
+        return [int(row) for row in np.flatnonzero(np.isin(column, wanted))]
 
     def text(self, row: int) -> str:
         """The text of passage ``row``, without building the whole passage."""

@@ -6,6 +6,7 @@ Used by the end-to-end tests (through fixtures in conftest.py) and by bench/bot_
 from __future__ import annotations
 
 import contextlib
+import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -24,16 +25,16 @@ TEST_POLL_TIMEOUT = 1
 
 
 def bot_settings(tg: FakeTelegram, index_dir: Path, **overrides: Any) -> Settings:
-    """Settings for a bot talking to ``tg``: short intervals, no .env file, one admin."""
+    """Settings for a bot talking to ``tg``: short intervals, no .env file, one admin, and a
+    fresh state file of its own unless ``state_path`` is given."""
     values: dict[str, Any] = {
+        "state_path": Path(tempfile.mkdtemp(prefix="newsbot-state-")) / "state.sqlite3",
         "telegram_bot_token": tg.token,
         "telegram_api_base_url": tg.base_url,
         "index_dir": index_dir,
         "admin_ids": [ADMIN_ID],
         "reload_interval": 0.2,
         "poll_timeout": TEST_POLL_TIMEOUT,
-        # Beside the index by default; the start_bot fixture gives each test its own file.
-        "state_path": index_dir.parent / "state.sqlite3",
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)

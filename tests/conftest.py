@@ -109,7 +109,7 @@ async def start_bot(
     tmp_path: Path,
 ) -> AsyncIterator[BotStarter]:
     """Start the real bot against ``fake_tg``: ``await start_bot(**settings)``; stopped after.
-    Each test gets its own state file (the question record)."""
+    Each test gets its own state file (the question record, chat data) in its own folder."""
     async with contextlib.AsyncExitStack() as stack:
 
         async def start(**overrides: Any) -> BotUnderTest:

@@ -605,6 +605,30 @@ def validate_inline_result(result: Any) -> None:
     validate_reply_markup(result.get("reply_markup"), inline_only=True)
 
 
+ADMIN_RIGHTS = (
+    "can_be_edited", "can_manage_chat", "can_delete_messages", "can_manage_video_chats",
+    "can_restrict_members", "can_promote_members", "can_change_info", "can_invite_users",
+    "can_post_stories", "can_edit_stories", "can_delete_stories",
+)  # fmt: skip
+DEEP_LINK_PAYLOAD = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def validate_deep_link_payload(payload: Any) -> None:
+    """A ``/start`` payload (deep link or inline button): 1-64 characters of A-Za-z0-9_-."""
+    if not isinstance(payload, str) or not DEEP_LINK_PAYLOAD.fullmatch(payload):
+        raise bad_request("START_PARAM_INVALID")
+
+
+def validate_results_button(button: Any) -> None:
+    """answerInlineQuery's ``button``: text and either a start parameter or a web app."""
+    if button is None:
+        return
+    if not isinstance(button, dict) or not str(button.get("text") or "").strip():
+        raise bad_request("can't parse inline query results button JSON object")
+    if "web_app" not in button:
+        validate_deep_link_payload(button.get("start_parameter"))
+
+
 def validate_inline_results(results: Any) -> list[JSONDict]:
     """answerInlineQuery's results: at most 50, unique valid ids, valid contents."""
     if not isinstance(results, list):
@@ -811,6 +835,8 @@ class FakeTelegram:
         self._callback_queries: dict[str, JSONDict] = {}
         self._inline_queries: dict[str, JSONDict] = {}
         self._faults: list[_Fault] = []
+        self._blocked: set[int] = set()
+        self._admins: dict[int, set[int]] = {}
         self._poll_generation = 0
         self._stopping = False
         self._update_signal = asyncio.Event()
@@ -897,7 +923,7 @@ class FakeTelegram:
                 raise ApiError("Unauthorized", 401)
             if handler is None:
                 raise ApiError("Not Found", 404)
-            fault = self._take_fault(canonical)
+            fault = self._take_fault(canonical) or self._blocked_error(canonical, params)
             if fault is not None:
                 injected = True
                 raise fault
@@ -953,6 +979,7 @@ class FakeTelegram:
             "editMessageReplyMarkup": self._edit_message_reply_markup,
             "deleteMessage": self._delete_message,
             "sendChatAction": self._send_chat_action,
+            "getChatMember": self._get_chat_member,
             "answerCallbackQuery": self._answer_callback_query,
             "answerInlineQuery": self._answer_inline_query,
             "close": lambda params: True,
@@ -976,6 +1003,19 @@ class FakeTelegram:
             {"retry_after": retry_after},
         )
         self._faults.append(_Fault(method, error, count))
+
+    def block_bot(self, chat_id: int) -> None:
+        """The user (or group) of ``chat_id`` blocked or removed the bot: sends answer 403."""
+        self._blocked.add(chat_id)
+
+    def _blocked_error(self, method: str, params: JSONDict) -> ApiError | None:
+        if method.startswith("send") and params.get("chat_id") in self._blocked:
+            return ApiError("Forbidden: bot was blocked by the user", 403)
+        return None
+
+    def set_admins(self, chat_id: int, user_ids: list[int]) -> None:
+        """The admins of group ``chat_id`` (getChatMember answers "administrator" for them)."""
+        self._admins[chat_id] = set(user_ids)
 
     # ---- request log ---------------------------------------------------------------------
 
@@ -1509,6 +1549,25 @@ class FakeTelegram:
             raise bad_request("wrong parameter action in request")
         return True
 
+    def _get_chat_member(self, params: JSONDict) -> JSONDict:
+        chat = self._chat(params.get("chat_id"))
+        user_id = params.get("user_id")
+        if not isinstance(user_id, int):
+            raise bad_request(
+                "user_id is empty" if user_id is None else "invalid user_id specified"
+            )
+        user = {"id": user_id, "is_bot": False, "first_name": "Member"}
+        if chat["type"] == "private":
+            status = "member" if user_id == chat["id"] else None
+        else:
+            status = "administrator" if user_id in self._admins.get(chat["id"], ()) else "member"
+        if status is None:
+            raise bad_request("PARTICIPANT_ID_INVALID")
+        if status == "member":
+            return {"status": status, "user": user}
+        rights = dict.fromkeys(ADMIN_RIGHTS, False) | {"can_manage_chat": True}
+        return {"status": status, "user": user, "is_anonymous": False, **rights}
+
     def _answer_callback_query(self, params: JSONDict) -> bool:
         query_id = params.get("callback_query_id")
         if query_id not in self._callback_queries or query_id in self.callback_answers:
@@ -1524,6 +1583,7 @@ class FakeTelegram:
         if query_id not in self._inline_queries or query_id in self.inline_answers:
             raise bad_request(QUERY_TOO_OLD)
         validate_inline_results(params.get("results"))
+        validate_results_button(params.get("button"))
         if len(str(params.get("next_offset") or "").encode()) > 64:
             raise bad_request("NEXT_OFFSET_INVALID")
         self.inline_answers[query_id] = params

@@ -91,17 +91,10 @@ def _add_all(
     settings: Settings, sources: list[str], feeds: list[str], match: list[str], min_words: int
 ) -> list[Outcome]:
     """Add every source, then every feed, printing each result line as soon as it is known."""
-    from newsbot.ingest.pipeline import Ingester
+    from bot.watching import open_ingester
 
     outcomes: list[Outcome] = []
-    ingester = Ingester(
-        settings.corpus_dir,
-        timeout=settings.download_timeout,
-        max_article_bytes=settings.max_article_bytes,
-        max_feed_entries=settings.max_feed_entries,
-        min_words=min_words,
-    )
-    with ingester:
+    with open_ingester(settings, min_words) as ingester:
         for source in sources:
             outcomes.append(_echo(ingester.add(source)))
         for feed_url in feeds:

@@ -27,6 +27,7 @@ from newsbot.cli.options import (
 )
 from newsbot.cli.questions import questions
 from newsbot.cli.terminal import build_summary
+from newsbot.cli.watch import watch
 
 if TYPE_CHECKING:
     from rich.progress import Progress
@@ -222,6 +223,7 @@ def sources(
 
 app.command("add")(add)
 app.command("questions")(questions)
+app.command("watch")(watch)
 
 
 @app.command()
