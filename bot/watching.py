@@ -93,8 +93,16 @@ def watch(
         for line in check.lines:  # failures are logged (stderr) as well
             echo(line)
         built = check.build
-        index = f"; index: {built.articles} articles, {built.passages} passages" if built else ""
-        echo(f"checked {len(settings.feeds)} feeds: {len(check.added)} added{index}")
+        index = (
+            f"; index: {_counted(built.articles, 'article')}, {_counted(built.passages, 'passage')}"
+            if built
+            else ""
+        )
+        echo(f"checked {_counted(len(settings.feeds), 'feed')}: {len(check.added)} added{index}")
         if once:
             return check
         sleep(settings.feed_interval)
+
+
+def _counted(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"

@@ -165,11 +165,11 @@ def test_watch_adds_and_builds_without_the_bot(
     settings = Settings(_env_file=None, corpus_dir=corpus, index_dir=index, feeds=feed)
     lines: list[str] = []
     first = watch(settings, lines.append, once=True)
-    assert first.added == () and lines[-1] == "checked 1 feeds: 0 added"
+    assert first.added == () and lines[-1] == "checked 1 feed: 0 added"
     write_feed(site_root, [SPB_ITEM])
     second = watch(settings, lines.append, once=True)
     assert len(second.added) == 1 and second.build is not None
-    assert lines[-1] == "checked 1 feeds: 1 added; index: 2 articles, " + (
+    assert lines[-1] == "checked 1 feed: 1 added; index: 2 articles, " + (
         f"{second.build.passages} passages"
     )
     assert second.added[0] in load_index(index).articles
@@ -212,7 +212,7 @@ def test_watch_command_line(site, story_dirs: tuple[Path, Path], monkeypatch) ->
         monkeypatch.setenv(name, value)
     result = CliRunner().invoke(app, ["watch", "--once"])
     assert result.exit_code == 0, result.output
-    assert result.output.splitlines()[-1] == "checked 1 feeds: 0 added"
+    assert result.output.splitlines()[-1] == "checked 1 feed: 0 added"
 
     monkeypatch.setenv("NEWSBOT_FEED_INTERVAL", "0")
     result = CliRunner().invoke(app, ["watch", "--once"])
