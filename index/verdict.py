@@ -300,11 +300,7 @@ def _word_score(
         other = w.lower.removesuffix("'s")
         if _STEMMER.stemWord(other) == stem or _spelling_close(word, other):
             return 1.0
-    rows = [
-        i
-        for i, (s, e) in enumerate(tokens.question_spans)
-        if s >= span[0] and e <= span[1] and e > s
-    ]
+    rows = _pieces_within(tokens.question_spans, span[0], span[1])
     if not rows or tokens.sims.shape[1] == 0:
         return 0.0
     return float(tokens.sims[rows].max(axis=1).mean())
@@ -318,19 +314,16 @@ def _matches(target: str, question: str, word: _Word, tokens: SentenceTokens) ->
     found = re.search(rf"\b{re.escape(target)}\b", question.lower().replace("’", "'"))
     if found is None:
         return False
-    rows = [
-        i
-        for i, (s, e) in enumerate(tokens.question_spans)
-        if s >= found.start() and e <= found.end() and e > s
-    ]
-    cols = [
-        j
-        for j, (s, e) in enumerate(tokens.sentence_spans)
-        if s >= word.start and e <= word.end and e > s
-    ]
+    rows = _pieces_within(tokens.question_spans, found.start(), found.end())
+    cols = _pieces_within(tokens.sentence_spans, word.start, word.end)
     if not rows or not cols:
         return False
     return float(tokens.sims[np.ix_(rows, cols)].max()) >= SAME_WORD
+
+
+def _pieces_within(spans: np.ndarray, start: int, end: int) -> list[int]:
+    """The word pieces (rows of ``spans``) that lie inside characters ``start``..``end``."""
+    return [i for i, (s, e) in enumerate(spans) if s >= start and e <= end and e > s]
 
 
 def _spelling_close(a: str, b: str) -> bool:
