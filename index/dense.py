@@ -4,7 +4,10 @@ The pooled vectors are stored once, as a memory-mapped float32 column whose rows
 passage table. Below ``ann_from`` passages the search is exact: FAISS's brute-force kNN over
 that mapping, nothing copied. From ``ann_from`` on, the build also writes an HNSW graph over
 8-bit scalar-quantised vectors (a few hundred bytes a passage in memory, no second float32
-copy); its candidates are scored exactly from the mapping like any others.
+copy); its candidates are scored exactly from the mapping like any others. The graph file is
+memory-mapped too (FAISS's ``IO_FLAG_MMAP_IFC``: its links and codes are used in place), so
+loading or reloading a build reads nothing of it and the pages a search touches are page cache
+shared by every build that maps the file.
 """
 
 from __future__ import annotations
@@ -55,7 +58,7 @@ class DenseIndex:
         """The dense index a build describes with ``spec`` (its manifest's ``dense`` entry)."""
         if spec.get("kind") != "hnsw":
             return cls(vectors)
-        ann = faiss.read_index(str(folder / ANN_FILE))
+        ann = faiss.read_index(str(folder / ANN_FILE), faiss.IO_FLAG_MMAP_IFC)
         if ann.ntotal != len(vectors):
             raise ValueError(f"{ANN_FILE} holds {ann.ntotal} vectors for {len(vectors)} passages")
         return cls(vectors, ann, int(spec.get("ef_search", EF_SEARCH)))

@@ -113,6 +113,20 @@ def test_ann_graph_is_built_from_the_setting_and_finds_the_exact_neighbours(
     assert sum(hits) / (10 * len(hits)) >= 0.95
 
 
+def _mapped_files() -> set[str]:
+    return {line.split(maxsplit=5)[-1] for line in Path("/proc/self/maps").read_text().splitlines()}
+
+
+def test_ann_graph_is_mapped_not_read(bulk_index: Path) -> None:
+    graph = current_build(bulk_index) / ANN_FILE
+    before = _bytes_read()
+    data = load_index(bulk_index)
+    read = _bytes_read() - before
+    assert str(graph) in _mapped_files()
+    assert read < graph.stat().st_size, f"load read {read} bytes; the graph is {graph.stat()}"
+    assert len(data.dense.search(np.asarray(data.vectors[0]), 5)) == 5
+
+
 def test_ann_recall_at_10_on_a_synthetic_set(tmp_path: Path) -> None:
     # Vectors with a low intrinsic dimension, as sentence embeddings have.
     rng = np.random.default_rng(7)
