@@ -38,19 +38,22 @@ BACKENDS: tuple[Backend, ...] = ("torch", "onnx-int8")
 DEFAULT_BACKEND: Backend = "torch"
 
 
-def configure_threads(threads: int) -> None:
-    """Pin torch's and faiss's OpenMP pools to ``threads`` so they do not fight for the cores
-    (onnxruntime's pool is sized by the ONNX runner itself)."""
+def configure_threads(threads: int, backend: Backend = "torch") -> None:
+    """Pin faiss's (and, for the torch backend, torch's) OpenMP pools to ``threads`` so they do
+    not fight for the cores (onnxruntime's pool is sized by the ONNX runner itself). torch is
+    imported only for its backend: importing it was a third of the onnx-int8 start-up."""
     os.environ.setdefault("OMP_NUM_THREADS", str(threads))
     # Waiting OpenMP threads sleep instead of spinning: on a loaded 2-core machine spinning
     # made a 2-thread question encode take ~2 s instead of ~40 ms (docs/benchmarks.md).
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     import faiss
-    import torch
 
-    torch.set_num_threads(threads)
     faiss.omp_set_num_threads(threads)
+    if backend == "torch":
+        import torch
+
+        torch.set_num_threads(threads)
 
 
 def resolve_model(name: str) -> str:
@@ -140,15 +143,10 @@ class Embedder:
         backend: Backend = DEFAULT_BACKEND,
         onnx_file: Path | None = None,
     ) -> None:
-        configure_threads(threads)
+        configure_threads(threads, backend)
         # Never reach for a model hub: a name that is not local must fail, not download.
         os.environ["HF_HUB_OFFLINE"] = "1"
         os.environ["TRANSFORMERS_OFFLINE"] = "1"
-        from transformers.utils import logging as hf_logging
-
-        hf_logging.disable_progress_bar()
-        hf_logging.set_verbosity_error()
-
         self.name = model_identity(name, backend)
         self.backend = backend
         location = resolve_model(name)
@@ -212,6 +210,10 @@ class _TorchRunner:
 
     def __init__(self, name: str, location: str) -> None:
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+        hf_logging.set_verbosity_error()
 
         try:
             self._model = SentenceTransformer(location, device="cpu")
@@ -253,6 +255,46 @@ class _TorchRunner:
         ]
 
 
+class _WordPieces:
+    """The model's fast tokenizer (its ``tokenizer.json``) run by the ``tokenizers`` library
+    itself, as transformers' ``AutoTokenizer`` runs it, without importing transformers and torch
+    (most of the onnx-int8 backend's start-up). Batches are padded to their longest text and
+    truncated to ``max_tokens`` word pieces, special tokens included."""
+
+    def __init__(self, folder: Path, max_tokens: int) -> None:
+        from tokenizers import Tokenizer
+
+        path = folder / "tokenizer.json"
+        self._plain = Tokenizer.from_file(str(path))
+        self._plain.no_padding()
+        self._plain.no_truncation()
+        self._batch = Tokenizer.from_file(str(path))
+        self._batch.enable_truncation(max_tokens)
+        pad = str((self._batch.padding or {}).get("pad_token", "[PAD]"))
+        self._batch.enable_padding(pad_id=self._batch.token_to_id(pad) or 0, pad_token=pad)
+
+    def tokenize(self, text: str) -> list[str]:
+        """The word pieces of ``text``, without special tokens or truncation."""
+        return self._plain.encode(text, add_special_tokens=False).tokens
+
+    def get_vocab(self) -> dict[str, int]:
+        return self._plain.get_vocab()
+
+    def convert_ids_to_tokens(self, ids: Sequence[int]) -> list[str]:
+        return [self._plain.id_to_token(int(i)) or "[UNK]" for i in ids]
+
+    def __call__(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
+        """A padded batch: ``input_ids``, ``attention_mask``, ``token_type_ids`` and
+        ``offset_mapping`` arrays, one row per text."""
+        rows = self._batch.encode_batch(list(texts))
+        return {
+            "input_ids": np.asarray([r.ids for r in rows], dtype=np.int64),
+            "attention_mask": np.asarray([r.attention_mask for r in rows], dtype=np.int64),
+            "token_type_ids": np.asarray([r.type_ids for r in rows], dtype=np.int64),
+            "offset_mapping": np.asarray([r.offsets for r in rows], dtype=np.int64),
+        }
+
+
 class _OnnxRunner:
     """onnxruntime over an ONNX file of the model, mean-pooled as the model's Pooling module
     does (mean over all word pieces of the input, special tokens included)."""
@@ -260,7 +302,6 @@ class _OnnxRunner:
     def __init__(self, name: str, location: str, onnx_file: Path | None, threads: int) -> None:
         try:
             import onnxruntime as ort
-            from transformers import AutoTokenizer
         except ImportError as exc:
             raise ModelError(
                 "the onnx-int8 backend needs its weights and runtime: pip install 'newsbot[onnx]'"
@@ -276,7 +317,9 @@ class _OnnxRunner:
         # Idle pool threads would spin on the cores that torch, faiss and the bot share.
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
-            self.tokenizer = AutoTokenizer.from_pretrained(str(folder))
+            config = json.loads((folder / "sentence_bert_config.json").read_text(encoding="utf-8"))
+            self.max_tokens = int(config["max_seq_length"])
+            self.tokenizer = _WordPieces(folder, self.max_tokens)
             self._session = ort.InferenceSession(
                 str(onnx_file), options, providers=["CPUExecutionProvider"]
             )
@@ -284,19 +327,10 @@ class _OnnxRunner:
             raise _load_failure(name, location, exc) from exc
         self._inputs = {i.name for i in self._session.get_inputs()}
         self.dim = int(self._session.get_outputs()[0].shape[-1])
-        config = json.loads((folder / "sentence_bert_config.json").read_text(encoding="utf-8"))
-        self.max_tokens = int(config["max_seq_length"])
 
     def _forward(self, texts: Sequence[str]) -> tuple[np.ndarray, dict]:
-        batch = self.tokenizer(
-            list(texts),
-            padding=True,
-            truncation=True,
-            max_length=self.max_tokens,
-            return_offsets_mapping=True,
-            return_tensors="np",
-        )
-        feed = {k: batch[k].astype(np.int64) for k in self._inputs if k in batch}
+        batch = self.tokenizer(texts)
+        feed = {k: batch[k] for k in self._inputs if k in batch}
         if "token_type_ids" in self._inputs and "token_type_ids" not in feed:
             feed["token_type_ids"] = np.zeros_like(feed["input_ids"])
         (hidden,) = self._session.run(None, feed)[:1]
