@@ -4,18 +4,22 @@ Both are fitted when the index is built and stored in the build folder, so loadi
 nothing. BM25 (bm25s) is saved with its vocabulary and read back memory-mapped. Character
 3-5-grams are hashed (no vocabulary to hold), weighted by TF-IDF with sublinear term
 frequency and compared by cosine, as scikit-learn's ``TfidfVectorizer`` does; each passage's
-n-gram counts are stored as CSR rows, so a question reads only its candidates' rows.
+n-gram counts are stored as CSR rows, so a question reads only its candidates' rows. A question's
+own n-grams are hashed by ``char_ngram_counts``, the same hashing without importing scikit-learn
+(its import was half of what a process spent before its first answer).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import bm25s
+import mmh3
 import numpy as np
 import Stemmer
-from sklearn.feature_extraction.text import HashingVectorizer
 
 from index.columns import ColumnWriter, file_digest, open_column, write_column
 
@@ -23,18 +27,50 @@ N_FEATURES = 1 << 20
 _CHUNK = 2048
 _BM25 = "bm25"
 CHAR_COLUMNS = ("chars_indptr", "chars_indices", "chars_counts", "chars_norms", "chars_idf")
+NGRAM_RANGE = (3, 5)
+_WHITE_SPACES = re.compile(r"\s\s+")  # as scikit-learn's vectorizers fold them
+
+if TYPE_CHECKING:
+    from sklearn.feature_extraction.text import HashingVectorizer
 
 
 def _hasher() -> HashingVectorizer:
+    """The build's n-gram hasher (scikit-learn, imported only when an index is built)."""
+    from sklearn.feature_extraction.text import HashingVectorizer
+
     return HashingVectorizer(
         analyzer="char_wb",
-        ngram_range=(3, 5),
+        ngram_range=NGRAM_RANGE,
         lowercase=True,
         n_features=N_FEATURES,
         alternate_sign=False,
         norm=None,
         dtype=np.float32,
     )
+
+
+def char_ngram_counts(text: str) -> tuple[np.ndarray, np.ndarray]:
+    """The hashed character n-grams of ``text`` and their counts (ids ascending, float32
+    counts), exactly as ``_hasher()`` counts them: scikit-learn's ``char_wb`` n-grams of the
+    lower-cased text, each word padded with a space, hashed with signed 32-bit MurmurHash3."""
+    grams: list[str] = []
+    low, high = NGRAM_RANGE
+    for word in _WHITE_SPACES.sub(" ", text.lower()).split():
+        word = f" {word} "
+        for n in range(low, high + 1):
+            grams.extend(word[i : i + n] for i in range(max(1, len(word) - n + 1)))
+            if len(word) <= n:
+                break  # a word no longer than n: counted once, as scikit-learn does
+    ids = np.fromiter((_feature(g) for g in grams), dtype=np.int64, count=len(grams))
+    unique, counts = np.unique(ids, return_counts=True)
+    return unique, counts.astype(np.float32)
+
+
+def _feature(gram: str) -> int:
+    value = mmh3.hash(gram.encode("utf-8"), 0, signed=True)
+    if value == -(2**31):  # scikit-learn's own rule: abs() of it is undefined in C
+        return (2**31 - 1 - (N_FEATURES - 1)) % N_FEATURES
+    return abs(value) % N_FEATURES
 
 
 def _stemmer() -> Stemmer.Stemmer:
@@ -127,7 +163,6 @@ class LexicalScorer:
         self._bm25: bm25s.BM25 | None = None
         if count and (folder / _BM25).is_dir():
             self._bm25 = bm25s.BM25.load(str(folder / _BM25), mmap=True, show_progress=False)
-        self._hasher = _hasher()
         # Plain views of the mappings: slicing an np.memmap costs far more Python time.
         self._chars = {
             name: np.asarray(open_column(folder / name, columns[name])) for name in CHAR_COLUMNS
@@ -151,13 +186,11 @@ class LexicalScorer:
     def chars(self, question: str, rows: Sequence[int]) -> np.ndarray:
         """Character n-gram cosine of ``question`` with each passage in ``rows``."""
         out = np.zeros(len(rows), dtype=np.float32)
-        query = self._hasher.transform([question])
-        query.sum_duplicates()
-        if not len(rows) or not query.nnz:
+        query_ids, query_counts = char_ngram_counts(question)
+        if not len(rows) or not len(query_ids):
             return out
         idf = self._chars["chars_idf"]
-        query_ids = query.indices  # sorted by sum_duplicates
-        query_weights = _tf(query.data) * idf[query_ids]
+        query_weights = _tf(query_counts) * idf[query_ids]
         query_weights /= float(np.linalg.norm(query_weights)) or 1.0
         indptr, indices = self._chars["chars_indptr"], self._chars["chars_indices"]
         counts = self._chars["chars_counts"]

@@ -14,7 +14,7 @@ from index.embed import Embedder
 from index.errors import IndexNotReady, ModelError
 from index.store import load_index
 from tests.conftest import SEED_CORPUS
-from tests.test_cli import _run
+from tests.test_cli import _modules_after, _run
 
 TEXTS = [
     "Where will Russians hold the candlelight gatherings?",
@@ -94,3 +94,17 @@ def test_backend_setting_is_validated() -> None:
 def test_onnx_backend_has_weights_only_for_the_packaged_model() -> None:
     with pytest.raises(ModelError, match="NEWSBOT_BACKEND=torch"):
         Embedder("some/other-model", backend="onnx-int8")
+
+
+def test_ask_with_onnx_loads_neither_torch_transformers_nor_sklearn(
+    onnx_embedder: Embedder, tmp_path: Path
+) -> None:
+    index = tmp_path / "onnx-index"
+    build_index(SEED_CORPUS, index, lambda: onnx_embedder, onnx_embedder.name)
+    loaded = _modules_after(
+        ["ask", "--json", "--index", str(index), "how long was navalny in a coma"],
+        env={"NEWSBOT_BACKEND": "onnx-int8"},
+    )
+    assert "onnxruntime" in loaded and "faiss" in loaded  # it did answer
+    heavy = {"torch", "transformers", "sentence_transformers", "sklearn"}
+    assert not loaded & heavy, loaded & heavy
