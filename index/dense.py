@@ -21,7 +21,10 @@ ANN_FILE = "dense.hnsw"
 DEFAULT_ANN_FROM = 20_000
 HNSW_M = 32
 EF_CONSTRUCTION = 80
-EF_SEARCH = 128
+# A search-time setting, not a build property: builds that recorded another value use this one.
+# At 100k real passages, real questions (short, unlike passages) reached recall@10 0.82 at 128,
+# 0.92 at 256 and 0.95 at 512 against exact search, at ~1 ms a question (exact: ~7 ms).
+EF_SEARCH = 512
 _TRAIN_SAMPLE = 65_536
 _ADD_CHUNK = 16_384
 
@@ -37,7 +40,7 @@ def write_ann(path: Path, vectors: np.ndarray) -> dict:
     for start in range(0, len(vectors), _ADD_CHUNK):
         index.add(np.ascontiguousarray(vectors[start : start + _ADD_CHUNK], dtype=np.float32))
     faiss.write_index(index, str(path))
-    return {"kind": "hnsw", "m": HNSW_M, "ef_search": EF_SEARCH}
+    return {"kind": "hnsw", "m": HNSW_M}
 
 
 class DenseIndex:
@@ -61,7 +64,7 @@ class DenseIndex:
         ann = faiss.read_index(str(folder / ANN_FILE), faiss.IO_FLAG_MMAP_IFC)
         if ann.ntotal != len(vectors):
             raise ValueError(f"{ANN_FILE} holds {ann.ntotal} vectors for {len(vectors)} passages")
-        return cls(vectors, ann, int(spec.get("ef_search", EF_SEARCH)))
+        return cls(vectors, ann)
 
     def search(self, vector: np.ndarray, k: int) -> np.ndarray:
         """Rows of (about, with HNSW) the ``k`` passages nearest ``vector``."""
