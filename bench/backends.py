@@ -132,7 +132,7 @@ def main() -> None:
     parser.add_argument("--no-quality", action="store_true", help="timings only")
     args = parser.parse_args()
     embedders = {
-        "torch": Embedder(threads=args.threads),
+        "torch": Embedder(threads=args.threads, backend="torch"),
         "onnx-int8": Embedder(threads=args.threads, backend="onnx-int8"),
     }
     for spec in args.onnx or []:
@@ -170,14 +170,24 @@ def main() -> None:
             f"({build['raw_passages_per_s'] / base_build['raw_passages_per_s']:.2f}x)"
         )
         for set_name, s in results.get("quality", {}).get(name, {}).items():
+            right = round(s["hit@1"] * s["answerable"])
             print(
-                f"    {set_name:26s} hit@1 {s['hit@1']:.3f} hit@3 {s['hit@3']:.3f} "
+                f"    {set_name:26s} hit@1 {s['hit@1']:.3f} ({right}/{s['answerable']}) "
+                f"hit@3 {s['hit@3']:.3f} "
                 f"off-topic {s['off_topic_abstained']} not-in-coverage "
                 f"{s['not_in_coverage_abstained']} wrongly abstained {s['wrongly_abstained']}; "
                 f"abstain max {s['highest_abstain_confidence']:.3f}, "
                 f"answer min {s['lowest_answer_confidence']:.3f}"
             )
+            # English questions take the English model alone; the others the cross-lingual
+            # channel, which fuses the English model's signals too.
+            print("      " + ", ".join(_language_line(k, v) for k, v in s["by_language"].items()))
     print(json.dumps(results))
+
+
+def _language_line(lang: str, figures: dict) -> str:
+    right = round(figures["hit@1"] * figures["answerable"])
+    return f"{lang} {right}/{figures['answerable']} off-topic {figures['off_topic_abstained']}"
 
 
 if __name__ == "__main__":
