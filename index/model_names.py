@@ -7,14 +7,15 @@ nothing heavy, so reading settings does not load numpy or the model code) and so
 
 from __future__ import annotations
 
+import shlex
 from typing import Literal
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 
 Backend = Literal["torch", "onnx-int8"]
 BACKENDS: tuple[Backend, ...] = ("torch", "onnx-int8")
-# onnx-int8 since 2026-12-01: the question sets keep their hit@1 and it encodes questions and
-# builds faster than torch (docs/benchmarks.md, "Embedding backends").
+# onnx-int8 since 2026-12-01: the question sets keep their hit@1, a question encodes in a third
+# of torch's time or less, builds are as fast (docs/benchmarks.md, "Embedding backends, rerun").
 DEFAULT_BACKEND: Backend = "onnx-int8"
 
 
@@ -39,7 +40,7 @@ def mismatch_advice(built: str, configured: str) -> str:
     new_name, new_backend = split_identity(configured)
     settings = []
     if old_name != new_name:
-        settings.append(f"NEWSBOT_MODEL={old_name}")
+        settings.append(f"NEWSBOT_MODEL={shlex.quote(old_name)}")
     if old_backend != new_backend:
         settings.append(f"NEWSBOT_BACKEND={old_backend}")
     advice = "run `newsbot build` (it embeds every article again)"
