@@ -15,7 +15,8 @@ DEFAULT_MODEL = "all-MiniLM-L6-v2"
 Backend = Literal["torch", "onnx-int8"]
 BACKENDS: tuple[Backend, ...] = ("torch", "onnx-int8")
 # onnx-int8 since 2026-12-01: the question sets keep their hit@1, a question encodes in a third
-# of torch's time or less, builds are as fast (docs/benchmarks.md, "Embedding backends, rerun").
+# of torch's time or less, large builds are as fast (docs/benchmarks.md, "Embedding backends,
+# rerun").
 DEFAULT_BACKEND: Backend = "onnx-int8"
 
 
