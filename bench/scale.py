@@ -38,7 +38,7 @@ from story_quality import QUESTION_SETS, quality
 
 from index.articles import load_corpus
 from index.build import build_index
-from index.embed import Embedder
+from index.embed import DEFAULT_BACKEND, Embedder
 from index.evaluate import load_questions
 from index.passages import split_article
 from index.search import Searcher, SearchOptions
@@ -183,9 +183,9 @@ def recall_figures(searcher: Searcher, embedder: Embedder) -> dict:
 
 
 def bench_embedder() -> Embedder:
-    """The model as NEWSBOT_THREADS and NEWSBOT_BACKEND (torch or onnx-int8) configure it."""
+    """The model as NEWSBOT_THREADS and NEWSBOT_BACKEND (onnx-int8 or torch) configure it."""
     threads = int(os.environ.get("NEWSBOT_THREADS", "2"))
-    return Embedder(threads=threads, backend=os.environ.get("NEWSBOT_BACKEND", "torch"))
+    return Embedder(threads=threads, backend=os.environ.get("NEWSBOT_BACKEND", DEFAULT_BACKEND))
 
 
 def _dense_index(searcher: Searcher) -> faiss.Index | None:
@@ -224,7 +224,7 @@ def measure(size: int, out: Path, embedder: Embedder, rebuild: bool, rounds: int
     build = build_figures(corpus, index, embedder, rebuild)
     serving = serving_figures(index)
     started = time.perf_counter()
-    searcher = Searcher(load_index(index), embedder, SearchOptions())
+    searcher = Searcher(load_index(index, embedder.name), embedder, SearchOptions())
     in_process_load_s = round(time.perf_counter() - started, 2)
     return {
         "size": name,

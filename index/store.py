@@ -50,6 +50,7 @@ import numpy as np
 
 from index.columns import ColumnWriter, open_column
 from index.errors import IndexNotReady, NewsbotError
+from index.model_names import mismatch_advice, shown_identity
 from index.passages import Passage
 
 if TYPE_CHECKING:
@@ -276,10 +277,14 @@ def _checked_build(index_dir: Path, model: str | None, link: str | None) -> tupl
     if build is None or not build.is_dir():
         raise IndexNotReady(f"no index in {index_dir}: {_REBUILD_HINT}")
     manifest = read_manifest(build)
-    if model is not None and manifest.get("model") != model:
+    built = manifest.get("model")
+    if model is not None and built != model:
+        if not isinstance(built, str):
+            raise IndexNotReady(f"the index in {index_dir} names no model: {_REBUILD_HINT}")
+        # Vectors of another model or backend are another space: never searched or reused.
         raise IndexNotReady(
-            f"the index in {index_dir} was built with model {manifest.get('model')!r}, "
-            f"not the configured {model!r}: {_REBUILD_HINT} --full"
+            f"the index in {index_dir} was built with {shown_identity(built)}, not the "
+            f"configured {shown_identity(model)}: {mismatch_advice(built, model)}"
         )
     return build, manifest
 

@@ -107,7 +107,7 @@ def test_malformed_article_keeps_previous_index(
 
 def test_manifest_records_model_hashes_and_counts(seed_index: Path) -> None:
     manifest = json.loads((current_build(seed_index) / "manifest.json").read_text())
-    assert manifest["model"] == "all-MiniLM-L6-v2"
+    assert manifest["model"] == "all-MiniLM-L6-v2 [onnx-int8]"
     assert manifest["dimension"] == 384
     assert manifest["counts"]["passages"] == 5
     assert len(manifest["articles"]) == 1
@@ -119,7 +119,7 @@ def test_missing_damaged_and_foreign_indexes_say_run_build(
 ) -> None:
     with pytest.raises(IndexNotReady, match="newsbot build"):
         load_index(tmp_path / "nothing")
-    with pytest.raises(IndexNotReady, match="built with model 'all-MiniLM-L6-v2'"):
+    with pytest.raises(IndexNotReady, match=r"built with all-MiniLM-L6-v2 \[onnx-int8\]"):
         load_index(seed_index, model="other-model")
     copy = tmp_path / "copy"
     build = current_build(seed_index)

@@ -21,6 +21,7 @@ from index.dense import ANN_FILE, DenseIndex, write_ann
 from index.embed import Embedder
 from index.errors import IndexNotReady
 from index.lexical import _hasher, char_ngram_counts
+from index.model_names import DEFAULT_BACKEND, DEFAULT_MODEL, model_identity
 from index.search import Searcher, SearchOptions
 from index.store import IndexWriteError, current_build, load_index
 
@@ -301,6 +302,7 @@ def test_no_change_build_removes_staging_left_by_a_killed_build(
         raise AssertionError("a no-change build must not load the model")
 
     corpus = Path(__file__).resolve().parent.parent / "corpus"
-    report = build_index(corpus, index, no_model, "all-MiniLM-L6-v2")
+    default = model_identity(DEFAULT_MODEL, DEFAULT_BACKEND)  # what the seed index was built with
+    report = build_index(corpus, index, no_model, default)
     assert not report.changed
     assert not stale.exists()
