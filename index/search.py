@@ -23,6 +23,7 @@ from index.highlight import text_fragment_link
 from index.language import ENGLISH, question_language, romanise
 from index.lexical import top_rows
 from index.matching import TokenMatcher
+from index.passages import Passage
 from index.store import IndexData
 from index.story_prior import StoryOptions, StoryPrior
 from index.verdict import SentenceTokens, Verdict, judge
@@ -281,7 +282,8 @@ class Searcher:
             by_sentence = w["sentence"] * self._crosslingual.sentence_scores(vector, rows[i]) + w[
                 "focus_sentence"
             ] * self._crosslingual.sentence_scores(focus, rows[i])
-            hit = self._hit(rows[i], float(fused[i]), float(confidence[i]), by_sentence)
+            passage = self.data.passages[rows[i]].passage
+            hit = self._hit(passage, float(fused[i]), float(confidence[i]), by_sentence)
             if not self._merge_duplicate(chosen, hit, rows[i]):
                 chosen.append((rows[i], hit))
         return Answer(question, True, tuple(hit for _, hit in chosen), overall, "answer")
@@ -294,7 +296,8 @@ class Searcher:
         rows = sorted({*rows, *self._story.candidates(encoded.vector, self.options.candidates)})
         weights = self._matcher.weights(encoded.token_ids)
         dense = self._dense.scores(encoded.vector, rows)
-        tokens = self._matcher.scores(encoded.tokens, weights, rows)
+        match = self._matcher.match(encoded.tokens, weights, rows)
+        tokens = match.scores
         # Passages off the story must be closer to the question to count (index/story_prior.py).
         off_story = self._story.discount(rows)
         # Whether to answer looks at the best dense and best word-piece similarity anywhere:
@@ -317,10 +320,9 @@ class Searcher:
                 break
             if rank and confidence[i] < bar:
                 continue  # the best passage is always quoted; the others must clear the bar
-            by_sentence = self._matcher.sentence_scores(
-                encoded.tokens, weights, rows[i], self.data.passages[rows[i]].passage.sentences
-            )
-            hit = self._hit(rows[i], float(fused[i]), float(confidence[i]), by_sentence)
+            passage = self.data.passages[rows[i]].passage
+            by_sentence = match.sentence_scores(rows[i], passage.sentences)
+            hit = self._hit(passage, float(fused[i]), float(confidence[i]), by_sentence)
             if not self._merge_duplicate(chosen, hit, rows[i]):
                 chosen.append((rows[i], hit))
         best_row, best = chosen[0]
@@ -374,10 +376,10 @@ class Searcher:
             + w.tokens * _standardise(tokens)
         )
 
-    def _hit(self, row: int, score: float, confidence: float, by_sentence: np.ndarray) -> Hit:
-        """Passage ``row`` quoted with its best sentence by ``by_sentence`` highlighted."""
-        stored = self.data.passages[row]
-        passage = stored.passage
+    def _hit(
+        self, passage: Passage, score: float, confidence: float, by_sentence: np.ndarray
+    ) -> Hit:
+        """``passage`` quoted with its best sentence by ``by_sentence`` highlighted."""
         article = self.data.articles[passage.doc_id]
         best = int(np.argmax(by_sentence)) if len(by_sentence) else 0
         start, end = passage.sentences[best] if passage.sentences else (0, len(passage.text))
