@@ -9,12 +9,14 @@ n-gram counts are stored as CSR rows, so a question reads only its candidates' r
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
 import bm25s
 import numpy as np
 import Stemmer
+from bm25s.stopwords import STOPWORDS_EN
 from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.utils import murmurhash3_32
 
@@ -23,6 +25,9 @@ from index.columns import ColumnWriter, file_digest, open_column, write_column
 N_FEATURES = 1 << 20
 _CHUNK = 2048
 _BM25 = "bm25"
+# bm25s.tokenize's defaults, which the build uses.
+_BM25_WORDS = re.compile(r"(?u)\b\w\w+\b").findall
+_BM25_STOPWORDS = frozenset(STOPWORDS_EN)
 CHAR_COLUMNS = ("chars_indptr", "chars_indices", "chars_counts", "chars_norms", "chars_idf")
 
 
@@ -150,13 +155,17 @@ class LexicalScorer:
         """
         if self._bm25 is None:
             return np.zeros(self._count, dtype=np.float32)
-        words = bm25s.tokenize(
-            [question], stopwords="en", stemmer=self._stemmer, show_progress=False, return_ids=False
-        )[0]
-        known = [w for w in words if w in self._bm25.vocab_dict]
+        known = [w for w in self.bm25_words(question) if w in self._bm25.vocab_dict]
         if not known:
             return np.zeros(self._count, dtype=np.float32)
         return np.asarray(self._bm25.get_scores(known), dtype=np.float32)
+
+    def bm25_words(self, question: str) -> list[str]:
+        """``question``'s words as the build's ``bm25s.tokenize`` made the passages' (lower
+        case, words of two letters or more, English stopwords dropped, stemmed), in order,
+        without its per-call vocabulary and progress-bar set-up."""
+        words = _BM25_WORDS(question.lower())
+        return self._stemmer.stemWords([w for w in words if w not in _BM25_STOPWORDS])
 
     def char_ngrams(self, question: str) -> tuple[np.ndarray, np.ndarray]:
         """The feature ids (sorted) and counts of ``question``'s character n-grams, as the
