@@ -62,15 +62,11 @@ class TokenMatcher:
     def _idf_of(self, token: int) -> float:
         return float(self._idf[token]) if 0 <= token < len(self._idf) else self._unseen_idf
 
-    def _similarities(self, question: np.ndarray, spans: list[tuple[int, int]]) -> np.ndarray:
-        """Cosines of the word pieces of ``spans`` (rows, one after another) with each
-        question piece (columns)."""
-        if len(spans) == 1:
-            ((first, last),) = spans
-            codes, scales = self._tokens[first:last], self._scales[first:last]
-        else:
-            codes = np.concatenate([self._tokens[s:e] for s, e in spans])
-            scales = np.concatenate([self._scales[s:e] for s, e in spans])
+    def _similarities(self, question: np.ndarray, spans: np.ndarray) -> np.ndarray:
+        """Cosines of the word pieces of ``spans`` ((start, end) rows, taken one after
+        another) with each question piece (columns)."""
+        pieces = _piece_rows(spans)
+        codes, scales = self._tokens[pieces], self._scales[pieces]
         # Scaling the products rather than the vectors: fewer multiplications.
         sims = int8_products(codes, question)
         sims *= scales[:, None]
@@ -86,15 +82,12 @@ class TokenMatcher:
         if not len(rows) or len(question) == 0:
             return Match(np.zeros(len(rows), dtype=np.float32), {}, np.zeros((0, 0)), weights)
         question, used = _weighted(question, weights)
-        spans = [(int(s), int(e)) for s, e in self._spans[np.asarray(rows)]]
+        spans = self._spans[np.asarray(rows)].astype(np.int64)
         sims = self._similarities(question, spans)
-        lengths = [e - s for s, e in spans]
-        starts = np.cumsum([0, *lengths[:-1]])
+        lengths = spans[:, 1] - spans[:, 0]
+        starts = np.cumsum(lengths) - lengths
         best = _segment_max(sims, starts, lengths)
-        places = {
-            row: (int(at), first, last)
-            for row, at, (first, last) in zip(rows, starts, spans, strict=True)
-        }
+        places = dict(zip(rows, zip(starts.tolist(), *spans.T.tolist(), strict=True), strict=True))
         return Match((best @ used) / weights.sum(), places, sims, used, self._offsets)
 
     def span_sims(
@@ -105,7 +98,7 @@ class TokenMatcher:
         first, last = int(self._spans[row][0]), int(self._spans[row][1])
         offsets = np.asarray(self._offsets[first:last])
         inside = (offsets[:, 0] >= start) & (offsets[:, 1] <= end)
-        sims = self._similarities(question, [(first, last)])
+        sims = self._similarities(question, np.array([[first, last]]))
         return sims[inside].T, offsets[inside] - start
 
 
@@ -247,11 +240,19 @@ def _int_mm():
         return None
 
 
-def _segment_max(sims: np.ndarray, starts: np.ndarray, lengths: list[int]) -> np.ndarray:
+def _piece_rows(spans: np.ndarray) -> np.ndarray:
+    """The rows start..end-1 of each (start, end) in ``spans``, one run after another."""
+    lengths = spans[:, 1] - spans[:, 0]
+    # Each run's first row, minus where it lands in the output, repeated over the run.
+    shift = np.repeat(spans[:, 0] - (np.cumsum(lengths) - lengths), lengths)
+    return shift + np.arange(int(lengths.sum()))
+
+
+def _segment_max(sims: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     """Per passage (its run of rows of ``sims``) and question piece (column), the max;
     empty passages give -1."""
     result = np.full((len(lengths), sims.shape[1]), -1.0, dtype=np.float32)
-    nonempty = [i for i, n in enumerate(lengths) if n > 0]
-    if nonempty:
+    nonempty = np.flatnonzero(np.asarray(lengths) > 0)
+    if len(nonempty):
         result[nonempty] = np.maximum.reduceat(sims, starts[nonempty], axis=0)
     return result
