@@ -20,7 +20,7 @@ from bm25s.stopwords import STOPWORDS_EN
 from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.utils import murmurhash3_32
 
-from index.columns import ColumnWriter, file_digest, open_column, write_column
+from index.columns import ColumnWriter, file_digest, open_column, run_rows, write_column
 
 N_FEATURES = 1 << 20
 _CHUNK = 2048
@@ -184,17 +184,22 @@ class LexicalScorer:
         idf = self._chars["chars_idf"]
         query_weights = _tf(query_counts) * idf[query_ids]
         query_weights /= float(np.linalg.norm(query_weights)) or 1.0
-        indptr, indices = self._chars["chars_indptr"], self._chars["chars_indices"]
-        counts = self._chars["chars_counts"]
-        spans = [(int(indptr[r]), int(indptr[r + 1])) for r in rows]
-        ids = np.concatenate([indices[a:b] for a, b in spans])
-        tf = _tf(np.concatenate([counts[a:b] for a, b in spans]))
+        indptr = self._chars["chars_indptr"]
+        chosen = np.asarray(rows, dtype=np.int64)
+        starts, ends = indptr[chosen], indptr[chosen + 1]
+        entries = run_rows(starts, ends)  # the candidates' stored n-grams, one row after another
+        ids = self._chars["chars_indices"][entries]
         position = np.minimum(np.searchsorted(query_ids, ids), len(query_ids) - 1)
-        shared = query_ids[position] == ids
-        products = np.where(shared, tf * idf[ids] * query_weights[position], 0.0)
-        bounds = np.concatenate([[0], np.cumsum([b - a for a, b in spans])])
-        norms = np.asarray(self._chars["chars_norms"][np.asarray(rows)], dtype=np.float32)
-        dots = _segment_sums(products, bounds)
+        shared = np.flatnonzero(query_ids[position] == ids)
+        # Only the n-grams the question has add to the dot products.
+        products = (
+            _tf(self._chars["chars_counts"][entries[shared]])
+            * idf[ids[shared]]
+            * query_weights[position[shared]]
+        )
+        owner = np.repeat(np.arange(len(chosen)), ends - starts)[shared]
+        dots = np.bincount(owner, weights=products, minlength=len(chosen)).astype(np.float32)
+        norms = np.asarray(self._chars["chars_norms"][chosen], dtype=np.float32)
         np.divide(dots, norms, out=out, where=norms > 0)
         return out
 

@@ -12,6 +12,8 @@ import functools
 
 import numpy as np
 
+from index.columns import run_rows
+
 # Question words whose match says nothing about whether a passage answers.
 QUESTION_STOPWORDS = frozenset(
     {
@@ -65,7 +67,7 @@ class TokenMatcher:
     def _similarities(self, question: np.ndarray, spans: np.ndarray) -> np.ndarray:
         """Cosines of the word pieces of ``spans`` ((start, end) rows, taken one after
         another) with each question piece (columns)."""
-        pieces = _piece_rows(spans)
+        pieces = run_rows(spans[:, 0], spans[:, 1])
         codes, scales = self._tokens[pieces], self._scales[pieces]
         # Scaling the products rather than the vectors: fewer multiplications.
         sims = int8_products(codes, question)
@@ -97,9 +99,11 @@ class TokenMatcher:
         characters ``start``..``end``, and those pieces' character spans (relative to ``start``)."""
         first, last = int(self._spans[row][0]), int(self._spans[row][1])
         offsets = np.asarray(self._offsets[first:last])
-        inside = (offsets[:, 0] >= start) & (offsets[:, 1] <= end)
-        sims = self._similarities(question, np.array([[first, last]]))
-        return sims[inside].T, offsets[inside] - start
+        inside = np.flatnonzero((offsets[:, 0] >= start) & (offsets[:, 1] <= end))
+        if not len(inside) or not len(question):
+            return np.zeros((len(question), len(inside)), np.float32), offsets[inside] - start
+        pieces = np.stack([first + inside, first + inside + 1], axis=1)  # runs of one piece
+        return self._similarities(question, pieces).T, offsets[inside] - start
 
 
 class Match:
@@ -238,14 +242,6 @@ def _int_mm():
         return torch, torch._int_mm
     except (ImportError, AttributeError, RuntimeError):
         return None
-
-
-def _piece_rows(spans: np.ndarray) -> np.ndarray:
-    """The rows start..end-1 of each (start, end) in ``spans``, one run after another."""
-    lengths = spans[:, 1] - spans[:, 0]
-    # Each run's first row, minus where it lands in the output, repeated over the run.
-    shift = np.repeat(spans[:, 0] - (np.cumsum(lengths) - lengths), lengths)
-    return shift + np.arange(int(lengths.sum()))
 
 
 def _segment_max(sims: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
