@@ -61,7 +61,8 @@ class StoryPrior:
 
     def __init__(self, data: IndexData, embedder: Embedder, options: StoryOptions) -> None:
         self.options = options
-        self._row_article = data.passages.articles  # a mapped column: read per candidate only
+        # A plain view of the mapped column (read per candidate only; no memmap object a read).
+        self._row_article = np.asarray(data.passages.articles)
         if options.enabled:
             story = story_vector(data, embedder, options)
             self.membership = article_membership(data, story, options)
