@@ -56,6 +56,8 @@ SECTIONS = (
     ("_story", "focus"),
     ("_lexical", "chars"),
     ("_matcher", "match"),
+    ("_matcher", "scores"),  # engines before TokenMatcher.match
+    ("_matcher", "sentence_scores"),
     ("", "_hit"),
     ("", "_merge_duplicate"),
     ("", "_verdict"),
@@ -79,6 +81,8 @@ def sections(searcher: Searcher, rounds: int) -> dict[str, float]:
 
     for holder_name, method_name in SECTIONS:
         holder = getattr(searcher, holder_name) if holder_name else searcher
+        if not hasattr(holder, method_name):
+            continue  # a part this engine does not have
         name = f"{holder_name}.{method_name}".lstrip(".")
         setattr(holder, method_name, timed(name, getattr(holder, method_name)))
     questions = [q.text for q in load_questions(QUESTION_SETS["own"])]

@@ -192,11 +192,11 @@ def int8_products(codes: np.ndarray, question: np.ndarray) -> np.ndarray:
     The question is split into three int8 layers, each the rounding error of the ones
     before, so the integer products (exact in int32) sum to the float products within float32
     rounding (a few 1e-7 on cosines). The int8 matrix product (``torch._int_mm``) runs several
-    times faster than a float BLAS product of these thin shapes; where torch lacks it, the
-    float product is used.
+    times faster than a float BLAS product of these thin shapes; where torch lacks it, and for
+    a few rows, the float product is used.
     """
     kernel = _int_mm()
-    if kernel is None or len(question) == 0 or len(codes) == 0:
+    if kernel is None or len(question) == 0 or len(codes) < _INT8_FROM:
         return codes.astype(np.float32) @ question.astype(np.float32).T
     torch, int_mm = kernel
     layers, steps = _int8_layers(np.asarray(question, dtype=np.float32))
@@ -214,6 +214,9 @@ def int8_products(codes: np.ndarray, question: np.ndarray) -> np.ndarray:
 
 
 _LAYERS = 3
+# Below this many rows (one passage, one sentence) splitting the question costs more than the
+# float product it saves.
+_INT8_FROM = 512
 
 
 def _int8_layers(question: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

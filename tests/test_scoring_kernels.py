@@ -36,11 +36,11 @@ def _unit(rows: np.ndarray) -> np.ndarray:
 @pytest.mark.parametrize("pieces", [1, 7, 40])
 def test_int8_products_equal_the_float_products(pieces: int):
     rng = np.random.default_rng(pieces)
-    codes, _ = quantize(_unit(rng.standard_normal((500, 384))))
+    codes, _ = quantize(_unit(rng.standard_normal((3000, 384))))
     question = _unit(rng.standard_normal((pieces, 384))).astype(np.float16)
     expected = codes.astype(np.float32) @ question.astype(np.float32).T
     got = int8_products(codes, question)
-    assert got.shape == (500, pieces) and got.dtype == np.float32
+    assert got.shape == (3000, pieces) and got.dtype == np.float32
     np.testing.assert_allclose(got, expected, rtol=0, atol=1e-5 * np.abs(expected).max())
 
 
