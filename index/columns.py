@@ -130,3 +130,14 @@ class RowFileWriter:
     def abandon(self) -> None:
         with contextlib.suppress(OSError):
             os.close(self._fd)
+
+
+def run_rows(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """The rows ``start..end-1`` of each run (``starts[i]``, ``ends[i]``), one run after
+    another: the rows of a column that a few passages' spans cover, to read them with one
+    indexing instead of a slice per passage."""
+    starts = np.asarray(starts, dtype=np.int64)
+    lengths = np.asarray(ends, dtype=np.int64) - starts
+    # Each run's first row, minus where it lands in the output, repeated over the run.
+    shift = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
+    return shift + np.arange(int(lengths.sum()))

@@ -20,12 +20,16 @@ import bm25s
 import mmh3
 import numpy as np
 import Stemmer
+from bm25s.stopwords import STOPWORDS_EN
 
-from index.columns import ColumnWriter, file_digest, open_column, write_column
+from index.columns import ColumnWriter, file_digest, open_column, run_rows, write_column
 
 N_FEATURES = 1 << 20
 _CHUNK = 2048
 _BM25 = "bm25"
+# bm25s.tokenize's defaults, which the build uses.
+_BM25_WORDS = re.compile(r"(?u)\b\w\w+\b").findall
+_BM25_STOPWORDS = frozenset(STOPWORDS_EN)
 CHAR_COLUMNS = ("chars_indptr", "chars_indices", "chars_counts", "chars_norms", "chars_idf")
 NGRAM_RANGE = (3, 5)
 _WHITE_SPACES = re.compile(r"\s\s+")  # as scikit-learn's vectorizers fold them
@@ -175,13 +179,17 @@ class LexicalScorer:
         """
         if self._bm25 is None:
             return np.zeros(self._count, dtype=np.float32)
-        words = bm25s.tokenize(
-            [question], stopwords="en", stemmer=self._stemmer, show_progress=False, return_ids=False
-        )[0]
-        known = [w for w in words if w in self._bm25.vocab_dict]
+        known = [w for w in self.bm25_words(question) if w in self._bm25.vocab_dict]
         if not known:
             return np.zeros(self._count, dtype=np.float32)
         return np.asarray(self._bm25.get_scores(known), dtype=np.float32)
+
+    def bm25_words(self, question: str) -> list[str]:
+        """``question``'s words as the build's ``bm25s.tokenize`` made the passages' (lower
+        case, words of two letters or more, English stopwords dropped, stemmed), in order,
+        without its per-call vocabulary and progress-bar set-up."""
+        words = _BM25_WORDS(question.lower())
+        return self._stemmer.stemWords([w for w in words if w not in _BM25_STOPWORDS])
 
     def chars(self, question: str, rows: Sequence[int]) -> np.ndarray:
         """Character n-gram cosine of ``question`` with each passage in ``rows``."""
@@ -192,17 +200,22 @@ class LexicalScorer:
         idf = self._chars["chars_idf"]
         query_weights = _tf(query_counts) * idf[query_ids]
         query_weights /= float(np.linalg.norm(query_weights)) or 1.0
-        indptr, indices = self._chars["chars_indptr"], self._chars["chars_indices"]
-        counts = self._chars["chars_counts"]
-        spans = [(int(indptr[r]), int(indptr[r + 1])) for r in rows]
-        ids = np.concatenate([indices[a:b] for a, b in spans])
-        tf = _tf(np.concatenate([counts[a:b] for a, b in spans]))
+        indptr = self._chars["chars_indptr"]
+        chosen = np.asarray(rows, dtype=np.int64)
+        starts, ends = indptr[chosen], indptr[chosen + 1]
+        entries = run_rows(starts, ends)  # the candidates' stored n-grams, one row after another
+        ids = self._chars["chars_indices"][entries]
         position = np.minimum(np.searchsorted(query_ids, ids), len(query_ids) - 1)
-        shared = query_ids[position] == ids
-        products = np.where(shared, tf * idf[ids] * query_weights[position], 0.0)
-        bounds = np.concatenate([[0], np.cumsum([b - a for a, b in spans])])
-        norms = np.asarray(self._chars["chars_norms"][np.asarray(rows)], dtype=np.float32)
-        dots = _segment_sums(products, bounds)
+        shared = np.flatnonzero(query_ids[position] == ids)
+        # Only the n-grams the question has add to the dot products.
+        products = (
+            _tf(self._chars["chars_counts"][entries[shared]])
+            * idf[ids[shared]]
+            * query_weights[position[shared]]
+        )
+        owner = np.repeat(np.arange(len(chosen)), ends - starts)[shared]
+        dots = np.bincount(owner, weights=products, minlength=len(chosen)).astype(np.float32)
+        norms = np.asarray(self._chars["chars_norms"][chosen], dtype=np.float32)
         np.divide(dots, norms, out=out, where=norms > 0)
         return out
 

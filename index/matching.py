@@ -8,7 +8,12 @@ the same forward pass that gives its pooled vector, so this costs no extra encod
 
 from __future__ import annotations
 
+import functools
+import sys
+
 import numpy as np
+
+from index.columns import run_rows
 
 # Question words whose match says nothing about whether a passage answers.
 QUESTION_STOPWORDS = frozenset(
@@ -60,43 +65,33 @@ class TokenMatcher:
     def _idf_of(self, token: int) -> float:
         return float(self._idf[token]) if 0 <= token < len(self._idf) else self._unseen_idf
 
-    def _similarities(self, question: np.ndarray, spans: list[tuple[int, int]]) -> np.ndarray:
-        """Cosines of each question piece with the word pieces of ``spans``, side by side."""
-        codes = np.concatenate([self._tokens[s:e] for s, e in spans])
-        scales = np.concatenate([self._scales[s:e] for s, e in spans])
+    def _similarities(self, question: np.ndarray, spans: np.ndarray) -> np.ndarray:
+        """Cosines of the word pieces of ``spans`` ((start, end) rows, taken one after
+        another) with each question piece (columns)."""
+        pieces = run_rows(spans[:, 0], spans[:, 1])
+        codes, scales = self._tokens[pieces], self._scales[pieces]
         # Scaling the products rather than the vectors: fewer multiplications.
-        return (question.astype(np.float32) @ codes.astype(np.float32).T) * scales
+        sims = int8_products(codes, question)
+        sims *= scales[:, None]
+        return sims
 
     def scores(self, question: np.ndarray, weights: np.ndarray, rows: list[int]) -> np.ndarray:
         """Weighted MaxSim of ``question`` (pieces x dim) against each passage in ``rows``."""
+        return self.match(question, weights, rows).scores
+
+    def match(self, question: np.ndarray, weights: np.ndarray, rows: list[int]) -> Match:
+        """``question`` (pieces x dim) matched against the passages in ``rows``: their
+        weighted MaxSim scores, and the similarities kept for highlighting their sentences."""
         if not len(rows) or len(question) == 0:
-            return np.zeros(len(rows), dtype=np.float32)
-        spans = [(int(s), int(e)) for s, e in self._spans[np.asarray(rows)]]
+            return Match(np.zeros(len(rows), dtype=np.float32), {}, np.zeros((0, 0)), weights)
+        question, used = _weighted(question, weights)
+        spans = self._spans[np.asarray(rows)].astype(np.int64)
         sims = self._similarities(question, spans)
-        starts = np.cumsum([0] + [e - s for s, e in spans[:-1]])
-        best = _segment_max(sims, starts, [e - s for s, e in spans])
-        return (best.T @ weights) / weights.sum()
-
-    def sentence_scores(
-        self,
-        question: np.ndarray,
-        weights: np.ndarray,
-        row: int,
-        sentences: tuple[tuple[int, int], ...],
-    ) -> np.ndarray:
-        """Weighted MaxSim of ``question`` against each sentence of passage ``row``.
-
-        A sentence with no word pieces (cut off by the model's input limit) scores -inf.
-        """
-        start, end = int(self._spans[row][0]), int(self._spans[row][1])
-        offsets = self._offsets[start:end]
-        sims = self._similarities(question, [(start, end)])
-        out = np.full(len(sentences), -np.inf, dtype=np.float32)
-        for n, (s, e) in enumerate(sentences):
-            inside = (offsets[:, 0] >= s) & (offsets[:, 1] <= e)
-            if inside.any():
-                out[n] = float(sims[:, inside].max(axis=1) @ weights / weights.sum())
-        return out
+        lengths = spans[:, 1] - spans[:, 0]
+        starts = np.cumsum(lengths) - lengths
+        best = _segment_max(sims, starts, lengths)
+        places = dict(zip(rows, zip(starts.tolist(), *spans.T.tolist(), strict=True), strict=True))
+        return Match((best @ used) / weights.sum(), places, sims, used, self._offsets)
 
     def span_sims(
         self, question: np.ndarray, row: int, start: int, end: int
@@ -105,9 +100,46 @@ class TokenMatcher:
         characters ``start``..``end``, and those pieces' character spans (relative to ``start``)."""
         first, last = int(self._spans[row][0]), int(self._spans[row][1])
         offsets = np.asarray(self._offsets[first:last])
-        inside = (offsets[:, 0] >= start) & (offsets[:, 1] <= end)
-        sims = self._similarities(question, [(first, last)])
-        return sims[:, inside], offsets[inside] - start
+        inside = np.flatnonzero((offsets[:, 0] >= start) & (offsets[:, 1] <= end))
+        if not len(inside) or not len(question):
+            return np.zeros((len(question), len(inside)), np.float32), offsets[inside] - start
+        pieces = np.stack([first + inside, first + inside + 1], axis=1)  # runs of one piece
+        return self._similarities(question, pieces).T, offsets[inside] - start
+
+
+class Match:
+    """A question's word pieces matched against candidate passages (``TokenMatcher.match``)."""
+
+    def __init__(
+        self,
+        scores: np.ndarray,
+        places: dict[int, tuple[int, int, int]],
+        sims: np.ndarray,
+        weights: np.ndarray,
+        offsets: np.ndarray | None = None,
+    ) -> None:
+        self.scores = scores
+        self._places = places  # row -> (first row in sims, first and end word piece)
+        self._sims = sims
+        self._weights = weights  # of the question pieces kept in ``sims``
+        self._offsets = offsets
+
+    def sentence_scores(self, row: int, sentences: tuple[tuple[int, int], ...]) -> np.ndarray:
+        """Weighted MaxSim against each sentence of passage ``row`` (one of the matched rows),
+        from the similarities already computed. A sentence with no word pieces (cut off by
+        the model's input limit) scores -inf."""
+        out = np.full(len(sentences), -np.inf, dtype=np.float32)
+        if row not in self._places or self._offsets is None:
+            return out
+        at, first, last = self._places[row]
+        sims = self._sims[at : at + last - first]
+        offsets = self._offsets[first:last]
+        total = self._weights.sum()
+        for n, (s, e) in enumerate(sentences):
+            inside = (offsets[:, 0] >= s) & (offsets[:, 1] <= e)
+            if inside.any():
+                out[n] = float(sims[inside].max(axis=0) @ self._weights / total)
+        return out
 
 
 def quantize(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -145,11 +177,88 @@ class DocumentFrequency:
         return np.asarray(idf_of(self._counts, self.passages), dtype=np.float32)
 
 
-def _segment_max(sims: np.ndarray, starts: np.ndarray, lengths: list[int]) -> np.ndarray:
-    """Per question piece, the max over each passage's columns; empty passages give -1."""
-    result = np.full((sims.shape[0], len(lengths)), -1.0, dtype=np.float32)
-    nonempty = [i for i, n in enumerate(lengths) if n > 0]
-    if nonempty:
-        reduced = np.maximum.reduceat(sims, starts[nonempty], axis=1)
-        result[:, nonempty] = reduced
+def _weighted(question: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The question pieces that carry weight, and their weights: a piece of weight 0 adds
+    nothing to a weighted MaxSim, so its products need not be computed."""
+    keep = weights > 0
+    if keep.all():
+        return question, weights
+    return question[keep], weights[keep]
+
+
+def int8_products(codes: np.ndarray, question: np.ndarray) -> np.ndarray:
+    """int8 ``codes`` (rows x dim) times the float ``question`` (pieces x dim) transposed, as
+    float32 (rows x pieces), without converting ``codes`` to floats.
+
+    The question is split into three int8 layers, each the rounding error of the ones
+    before, so the integer products (exact in int32) sum to the float products within float32
+    rounding (a few 1e-7 on cosines). The int8 matrix product (``torch._int_mm``) runs several
+    times faster than a float BLAS product of these thin shapes; where torch lacks it, and for
+    a few rows, the float product is used.
+    """
+    # Few rows first: they need no torch, so a small index never imports it.
+    kernel = None if len(question) == 0 or len(codes) < _INT8_FROM else _int_mm()
+    if kernel is None:
+        return codes.astype(np.float32) @ question.astype(np.float32).T
+    torch, int_mm = kernel
+    layers, steps = _int8_layers(np.asarray(question, dtype=np.float32))
+    counts = int_mm(
+        torch.from_numpy(np.require(codes, requirements=("C", "W"))),  # torch wants writable
+        torch.from_numpy(np.ascontiguousarray(layers.T)),
+    ).numpy()
+    products = counts.astype(np.float32)
+    products *= steps.ravel()
+    pieces = len(question)
+    out = products[:, :pieces]
+    for layer in range(1, _LAYERS):
+        out += products[:, layer * pieces : (layer + 1) * pieces]
+    return out
+
+
+_LAYERS = 3
+# Below this many rows (one passage, one sentence) splitting the question costs more than the
+# float product it saves.
+_INT8_FROM = 512
+
+
+def _int8_layers(question: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``question`` as ``_LAYERS`` int8 matrices stacked (layers x pieces rows) and each
+    row's step per layer (layers x pieces): question ≈ Σ layer × step."""
+    rest = question.astype(np.float64)
+    layers, steps = [], []
+    for _ in range(_LAYERS):
+        step = np.abs(rest).max(axis=1) / 127
+        step[step == 0] = 1.0
+        layer = np.rint(rest / step[:, None])
+        rest = rest - layer * step[:, None]
+        layers.append(layer.astype(np.int8))
+        steps.append(step)
+    return np.concatenate(layers), np.asarray(steps, dtype=np.float32)
+
+
+@functools.cache
+def _int_mm():
+    """torch and its int8 matrix product, or None where this torch has no CPU kernel for it."""
+    try:
+        loaded = "torch" in sys.modules  # by the torch backend, which sets its own threads
+        import torch
+
+        if not loaded:
+            # These products are thin: a second thread loses more in hand-off than it gains
+            # (1.1 vs 19.5 ms for 6,500 pieces on a loaded 2-core machine).
+            torch.set_num_threads(1)
+        probe = torch.ones((2, 8), dtype=torch.int8)
+        torch._int_mm(probe, probe.T)
+        return torch, torch._int_mm
+    except (ImportError, AttributeError, RuntimeError):
+        return None
+
+
+def _segment_max(sims: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Per passage (its run of rows of ``sims``) and question piece (column), the max;
+    empty passages give -1."""
+    result = np.full((len(lengths), sims.shape[1]), -1.0, dtype=np.float32)
+    nonempty = np.flatnonzero(np.asarray(lengths) > 0)
+    if len(nonempty):
+        result[nonempty] = np.maximum.reduceat(sims, starts[nonempty], axis=0)
     return result

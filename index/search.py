@@ -9,6 +9,7 @@ best passage is always found, even for a question the coverage says nothing abou
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -23,6 +24,7 @@ from index.highlight import text_fragment_link
 from index.language import ENGLISH, question_language, romanise
 from index.lexical import top_rows
 from index.matching import TokenMatcher
+from index.passages import Passage
 from index.store import IndexData
 from index.story_prior import StoryOptions, StoryPrior
 from index.verdict import SentenceTokens, Verdict, judge
@@ -227,19 +229,22 @@ class Searcher:
         return [next(vectors) if f else None for f in foreign]
 
     def crosslingual_signals(
-        self, question: str, encoded: Encoded, vector: np.ndarray
+        self,
+        question: str,
+        encoded: Encoded,
+        vector: np.ndarray,
+        rows: list[int] | None = None,
+        bm25: np.ndarray | None = None,
     ) -> tuple[list[int], dict[str, np.ndarray], np.ndarray]:
-        """Candidate rows of a question not in English and each signal over them: the
-        multilingual ``passage`` and best-``sentence`` cosines, the same for the question
-        without the names all candidates share (``focus_*``), and today's four on the
-        romanised question. Also returns the focused question's vector."""
+        """Candidate rows of a question not in English (``rows`` when given) and each signal
+        over them: the multilingual ``passage`` and best-``sentence`` cosines, the same for the
+        question without the names all candidates share (``focus_*``), and today's four on
+        the romanised question. Also returns the focused question's vector."""
         assert self._crosslingual is not None
         latin = romanise(question)
-        bm25 = self._lexical.bm25(latin)
-        rows = sorted(
-            set(self._candidates(encoded.vector, bm25))
-            | {int(r) for r in self._crosslingual.candidates(vector, self.options.candidates)}
-        )
+        bm25 = self._lexical.bm25(latin) if bm25 is None else bm25
+        if rows is None:
+            rows = self._crosslingual_candidates(encoded, vector, bm25)
         weights = self._matcher.weights(encoded.token_ids)
         texts = [self.data.passages.text(r) for r in rows]
         signals, focus = self._crosslingual.signals(question, vector, rows, texts)
@@ -251,21 +256,49 @@ class Searcher:
         }
         return rows, signals, focus
 
+    def _crosslingual_candidates(
+        self, encoded: Encoded, vector: np.ndarray, bm25: np.ndarray
+    ) -> list[int]:
+        """Today's candidates of the romanised question, its nearest passages in the
+        multilingual space, and (where the story is a minority of the corpus) the story's
+        nearest there."""
+        assert self._crosslingual is not None
+        count = self.options.candidates
+        multilingual = self._crosslingual.vectors.passages
+        return sorted(
+            set(self._candidates(encoded.vector, bm25))
+            | {int(r) for r in self._crosslingual.candidates(vector, count)}
+            | set(self._story.candidates(vector, count, multilingual))
+        )
+
     def _answer_crosslingual(
         self, question: str, encoded: Encoded, vector: np.ndarray, k: int
     ) -> Answer:
         """A question not in English: candidates and scores from the multilingual channel
         fused with today's signals; abstention on the multilingual similarity alone, since
-        word and character matches mean little across languages. The verdict is ``answer``
+        word and character matches mean little across languages. The story prior applies as
+        to an English question, on the multilingual similarity. The verdict is ``answer``
         whenever it is answered: index/verdict.py reads English answer types only."""
         assert self._crosslingual is not None
         if not self.data.passages:
             return Answer(question, False, (), 0.0)
-        rows, signals, focus = self.crosslingual_signals(question, encoded, vector)
-        confidence = (signals["passage"] + signals["sentence"]) / 2
-        overall = float(confidence.max())
+        bm25 = self._lexical.bm25(romanise(question))
+        rows = self._crosslingual_candidates(encoded, vector, bm25)
+        # Passages off the story must be closer to the question to count, and the answer
+        # comes from the story unless other prose is closer (index/story_prior.py).
+        off_story = self._story.discount(rows)
+        similarity = (
+            self._crosslingual.passage_scores(vector, rows)
+            + self._crosslingual.best_sentence_scores(vector, rows)
+        ) / 2 - off_story
+        overall = float(similarity.max())
         if overall < self.options.crosslingual_threshold:
             return Answer(question, False, (), overall)
+        keep = self._story.focus(rows, similarity)
+        rows, signals, focus = self.crosslingual_signals(
+            question, encoded, vector, [rows[i] for i in keep], bm25
+        )
+        confidence = (signals["passage"] + signals["sentence"]) / 2 - off_story[keep]
         w = asdict(self.options.crosslingual_weights)
         fused = sum(w[name] * _standardise(values) for name, values in signals.items())
         order = np.argsort(-fused, kind="stable")
@@ -281,7 +314,8 @@ class Searcher:
             by_sentence = w["sentence"] * self._crosslingual.sentence_scores(vector, rows[i]) + w[
                 "focus_sentence"
             ] * self._crosslingual.sentence_scores(focus, rows[i])
-            hit = self._hit(rows[i], float(fused[i]), float(confidence[i]), by_sentence)
+            passage = self.data.passages[rows[i]].passage
+            hit = self._hit(passage, float(fused[i]), float(confidence[i]), by_sentence)
             if not self._merge_duplicate(chosen, hit, rows[i]):
                 chosen.append((rows[i], hit))
         return Answer(question, True, tuple(hit for _, hit in chosen), overall, "answer")
@@ -294,12 +328,14 @@ class Searcher:
         rows = sorted({*rows, *self._story.candidates(encoded.vector, self.options.candidates)})
         weights = self._matcher.weights(encoded.token_ids)
         dense = self._dense.scores(encoded.vector, rows)
-        tokens = self._matcher.scores(encoded.tokens, weights, rows)
+        match = self._matcher.match(encoded.tokens, weights, rows)
+        tokens = match.scores
         # Passages off the story must be closer to the question to count (index/story_prior.py).
         off_story = self._story.discount(rows)
-        # Whether to answer looks at the best dense and best word-piece similarity anywhere:
-        # on the question set this separates off-topic questions better than the top passage.
-        overall = float((dense - off_story).max() + (tokens - off_story).max()) / 2
+        # Whether to answer looks at the best dense and best word-piece similarity among the
+        # story's passages: on the question set this separates off-topic questions better than
+        # the top passage. Other prose must be close on both at once (index/story_prior.py).
+        overall = self._story.overall(rows, dense, tokens)
         if overall < self.options.threshold:
             return Answer(question, False, (), overall)
         # The answer comes from the story unless other prose is closer (index/story_prior.py).
@@ -317,10 +353,9 @@ class Searcher:
                 break
             if rank and confidence[i] < bar:
                 continue  # the best passage is always quoted; the others must clear the bar
-            by_sentence = self._matcher.sentence_scores(
-                encoded.tokens, weights, rows[i], self.data.passages[rows[i]].passage.sentences
-            )
-            hit = self._hit(rows[i], float(fused[i]), float(confidence[i]), by_sentence)
+            passage = self.data.passages[rows[i]].passage
+            by_sentence = match.sentence_scores(rows[i], passage.sentences)
+            hit = self._hit(passage, float(fused[i]), float(confidence[i]), by_sentence)
             if not self._merge_duplicate(chosen, hit, rows[i]):
                 chosen.append((rows[i], hit))
         best_row, best = chosen[0]
@@ -374,10 +409,10 @@ class Searcher:
             + w.tokens * _standardise(tokens)
         )
 
-    def _hit(self, row: int, score: float, confidence: float, by_sentence: np.ndarray) -> Hit:
-        """Passage ``row`` quoted with its best sentence by ``by_sentence`` highlighted."""
-        stored = self.data.passages[row]
-        passage = stored.passage
+    def _hit(
+        self, passage: Passage, score: float, confidence: float, by_sentence: np.ndarray
+    ) -> Hit:
+        """``passage`` quoted with its best sentence by ``by_sentence`` highlighted."""
         article = self.data.articles[passage.doc_id]
         best = int(np.argmax(by_sentence)) if len(by_sentence) else 0
         start, end = passage.sentences[best] if passage.sentences else (0, len(passage.text))
@@ -421,6 +456,7 @@ def _names(text: str) -> frozenset[str]:
     return frozenset(names)
 
 
+@functools.lru_cache(maxsize=4096)
 def _script(char: str) -> str:
     return unicodedata.name(char, "UNKNOWN").split(" ", 1)[0]
 

@@ -110,16 +110,19 @@ class PassageTable(Sequence[StoredPassage]):
         doc_ids: Sequence[str],
     ) -> None:
         self.rows = rows
-        self._texts = texts
-        self._sections = sections
-        self._sentences = sentences
+        # Plain views of the mappings (nothing copied): indexing an np.memmap builds a memmap
+        # object each time, which a question pays for every passage it quotes.
+        self._rows = np.asarray(rows)
+        self._texts = np.asarray(texts)
+        self._sections = np.asarray(sections)
+        self._sentences = np.asarray(sentences)
         self._doc_ids = doc_ids
 
     def __len__(self) -> int:
         return len(self.rows)
 
     def __getitem__(self, row: int) -> StoredPassage:  # type: ignore[override]
-        values = [int(v) for v in self.rows[row]]
+        values = self._rows[row].tolist()
         get = dict(zip(_ROW, values, strict=True))
         spans = self._sentences[get["sentence_start"] : get["sentence_end"]].tolist()
         passage = Passage(
@@ -146,7 +149,7 @@ class PassageTable(Sequence[StoredPassage]):
 
     def text(self, row: int) -> str:
         """The text of passage ``row``, without building the whole passage."""
-        start, end = self.rows[row, _COL["text_start"] : _COL["text_end"] + 1]
+        start, end = self._rows[row, _COL["text_start"] : _COL["text_end"] + 1]
         return _decode(self._texts, int(start), int(end))
 
     @property

@@ -61,7 +61,8 @@ class StoryPrior:
 
     def __init__(self, data: IndexData, embedder: Embedder, options: StoryOptions) -> None:
         self.options = options
-        self._row_article = data.passages.articles  # a mapped column: read per candidate only
+        # A plain view of the mapped column (read per candidate only; no memmap object a read).
+        self._row_article = np.asarray(data.passages.articles)
         if options.enabled:
             story = story_vector(data, embedder, options)
             self.membership = article_membership(data, story, options)
@@ -79,13 +80,23 @@ class StoryPrior:
         articles = np.asarray(self._row_article[np.asarray(rows, dtype=np.int64)])
         return self.membership[articles]
 
-    def candidates(self, vector: np.ndarray, count: int) -> list[int]:
+    def candidates(
+        self, vector: np.ndarray, count: int, vectors: np.ndarray | None = None
+    ) -> list[int]:
         """The story passages closest to the question, when the story is a minority of the
-        corpus (so that the general candidate search may find none of them); else none."""
+        corpus (so that the general candidate search may find none of them); else none.
+        ``vectors`` are the passage vectors ``vector`` is compared with (rows follow the
+        passages): the pooled vectors by default, or another channel's."""
         if not self._ranges:
             return []
+        vectors = self._vectors if vectors is None else vectors
         rows = np.concatenate([np.arange(start, end) for start, end in self._ranges])
-        scores = np.concatenate([self._vectors[start:end] @ vector for start, end in self._ranges])
+        scores = np.concatenate(
+            [
+                np.asarray(vectors[start:end], dtype=np.float32) @ vector
+                for start, end in self._ranges
+            ]
+        )
         if len(rows) > count:
             top = np.argpartition(-scores, count - 1)[:count]
             rows = rows[top]
@@ -104,6 +115,29 @@ class StoryPrior:
         if confidence[story].max() >= confidence[~story].max():
             return np.flatnonzero(story)
         return everything
+
+    def overall(self, rows: list[int], dense: np.ndarray, tokens: np.ndarray) -> float:
+        """The similarity on which to decide whether to answer, from each candidate's dense and
+        word-piece similarities (before ``discount``).
+
+        Over the story's candidates it is the best dense similarity and the best word-piece
+        similarity, averaged, as on a corpus of coverage alone (the abstention threshold was
+        set so): two passages of the story can each meet part of a question. A passage of
+        other prose must meet it alone, both similarities of the same passage after its
+        discount: its word matches say nothing about a story passage's dense similarity
+        ("What is the capital of France?" met "the French capital" in a news report on a
+        hotel fire in Paris that does not say it is the capital, and a story passage lent
+        the dense half).
+        """
+        off = self.discount(rows)
+        story = self.rows_membership(rows) >= STORY_MEMBER
+        best = -np.inf
+        if story.any():
+            best = float((dense - off)[story].max() + (tokens - off)[story].max()) / 2
+        if not story.all():
+            other = ((dense + tokens) / 2 - off)[~story]
+            best = max(best, float(other.max()))
+        return best
 
     def discount(self, rows: list[int]) -> np.ndarray:
         """How much each candidate's similarities are lowered before the decision to answer."""

@@ -199,7 +199,7 @@ def judge(
     words = _words(tokens.sentence)
     if not _has_answer_type(frame, question, words, tokens, names):
         return "related"
-    return "answer" if _focus_coverage(question, tokens, names) >= FOCUS_BAR else "related"
+    return "answer" if _focus_coverage(question, tokens, names, words) >= FOCUS_BAR else "related"
 
 
 @dataclass(frozen=True)
@@ -215,7 +215,10 @@ def _words(text: str) -> list[_Word]:
     out = []
     for n, m in enumerate(_WORD.finditer(text)):
         word = m.group()
-        sentence_start = n == 0 or text[: m.start()].rstrip().endswith((".", "!", "?", "“", '"'))
+        before = m.start()  # the last character before the word that is not a space
+        while before and text[before - 1].isspace():
+            before -= 1
+        sentence_start = n == 0 or (before > 0 and text[before - 1] in '.!?“"')
         capitalised = word[:1].isupper() and not sentence_start
         out.append(_Word(word, word.lower().replace("’", "'"), m.start(), m.end(), capitalised))
     return out
@@ -275,10 +278,12 @@ def _is_number(word: str) -> bool:
     return bool(_DIGIT.search(word)) or word in _NUMBER_WORDS
 
 
-def _focus_coverage(question: str, tokens: SentenceTokens, names: frozenset[str]) -> float:
-    """Mean over the question's focus words of how well the sentence meets each (1 for the
-    same word or a misspelling of it, else the best contextual similarity)."""
-    sentence_words = _words(tokens.sentence)
+def _focus_coverage(
+    question: str, tokens: SentenceTokens, names: frozenset[str], sentence_words: list[_Word]
+) -> float:
+    """Mean over the question's focus words of how well the sentence (its ``sentence_words``)
+    meets each (1 for the same word or a misspelling of it, else the best contextual
+    similarity)."""
     scores = []
     for m in _WORD.finditer(question.replace("’", "'")):
         word = m.group().lower().removesuffix("'s")

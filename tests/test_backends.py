@@ -168,13 +168,9 @@ def test_onnx_backend_has_weights_only_for_the_packaged_model() -> None:
         Embedder("some/other-model", backend="onnx-int8")
 
 
-def test_ask_with_onnx_loads_neither_torch_transformers_nor_sklearn(
-    onnx_embedder: Embedder, tmp_path: Path
-) -> None:
-    index = tmp_path / "onnx-index"
-    build_index(SEED_CORPUS, index, lambda: onnx_embedder, onnx_embedder.name)
+def test_ask_with_onnx_loads_neither_torch_transformers_nor_sklearn(seed_index: Path) -> None:
     loaded = _modules_after(
-        ["ask", "--json", "--index", str(index), "how long was navalny in a coma"],
+        ["ask", "--json", "--index", str(seed_index), "how long was navalny in a coma"],
         env={"NEWSBOT_BACKEND": "onnx-int8"},
     )
     assert "onnxruntime" in loaded and "faiss" in loaded  # it did answer

@@ -21,6 +21,7 @@ from index.dense import ANN_FILE, DenseIndex, write_ann
 from index.embed import Embedder
 from index.errors import IndexNotReady
 from index.lexical import _hasher, char_ngram_counts
+from index.matching import Match
 from index.model_names import DEFAULT_BACKEND, DEFAULT_MODEL, model_identity
 from index.search import Searcher, SearchOptions
 from index.store import IndexWriteError, current_build, load_index
@@ -84,18 +85,18 @@ def test_expensive_signals_score_only_the_candidates(
     options = SearchOptions(candidates=10)
     searcher = Searcher(data, embedder, options)
     scored: dict[str, list[int]] = {"chars": [], "tokens": []}
-    chars, tokens = data.lexical.chars, searcher._matcher.scores
+    chars, tokens = data.lexical.chars, searcher._matcher.match
 
     def spy_chars(question: str, rows: list[int]) -> np.ndarray:
         scored["chars"].append(len(rows))
         return chars(question, rows)
 
-    def spy_tokens(question: np.ndarray, weights: np.ndarray, rows: list[int]) -> np.ndarray:
+    def spy_tokens(question: np.ndarray, weights: np.ndarray, rows: list[int]) -> Match:
         scored["tokens"].append(len(rows))
         return tokens(question, weights, rows)
 
     monkeypatch.setattr(data.lexical, "chars", spy_chars)
-    monkeypatch.setattr(searcher._matcher, "scores", spy_tokens)
+    monkeypatch.setattr(searcher._matcher, "match", spy_tokens)
     answer = searcher.ask(SEED_QUESTION)
     assert answer.answered and "Novichok" in answer.passages[0].highlight
     assert scored["chars"] and scored["tokens"]

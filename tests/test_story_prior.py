@@ -50,6 +50,15 @@ DISTRACTORS = {
             "open file descriptor, and False for broken symbolic links.",
         ],
     ),
+    "fire": (
+        "Fire in a Paris hotel near the Chatelet theatre",
+        "2022-02-02",
+        [
+            "The inferno began at around 3am in the elevator shaft of the six-storey hotel, next "
+            "to the Theatre du Chatelet in Paris' first arrondissement, the centre of the French "
+            "capital.",
+        ],
+    ),
     "rates": (
         "Reserve Bank cuts official interest rates again",
         "2022-03-01",
@@ -64,7 +73,7 @@ DISTRACTORS = {
 
 @pytest.fixture(scope="module")
 def story_index(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Path:
-    """The seed article among four articles of other prose."""
+    """The seed article among five articles of other prose."""
     corpus = tmp_path_factory.mktemp("story-corpus")
     for seed in SEED_CORPUS.glob("*.md"):
         shutil.copy(seed, corpus / seed.name)
@@ -169,3 +178,60 @@ def test_coverage_alone_is_untouched_by_the_prior(seed_index: Path, embedder: Em
 def test_the_story_setting_reaches_the_search_options(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("NEWSBOT_STORY", "Navalny, candles")
     assert Settings(_env_file=None).search_options().story.text == "Navalny, candles"
+
+
+def test_other_prose_must_meet_the_question_alone_to_make_the_bot_answer(
+    story_data: IndexData, embedder: Embedder
+):
+    prior = StoryPrior(story_data, embedder, StoryOptions())
+    story_row = story_data.passages.rows_of(
+        ["2021-02-14-republicworld-navalny-valentines-candles"]
+    )[0]
+    other_row = story_data.passages.rows_of(["other-fire"])[0]
+    rows = [story_row, other_row]
+    dense = np.array([0.30, 0.10], dtype=np.float32)
+    tokens = np.array([0.20, 0.90], dtype=np.float32)
+    penalty = StoryOptions().penalty
+    # The other passage's word matches no longer lift the story passage's dense similarity:
+    # it counts with its own dense similarity, both after its discount.
+    expected = max((0.30 + 0.20) / 2, (0.10 + 0.90) / 2 - penalty)
+    assert prior.overall(rows, dense, tokens) == pytest.approx(expected)
+
+
+def test_within_the_story_the_best_similarities_of_two_passages_combine(
+    seed_index: Path, embedder: Embedder
+):
+    data = load_index(seed_index)
+    prior = StoryPrior(data, embedder, StoryOptions())
+    dense = np.array([0.30, 0.10, 0.0, 0.0, 0.0], dtype=np.float32)
+    tokens = np.array([0.20, 0.90, 0.0, 0.0, 0.0], dtype=np.float32)
+    assert prior.overall(list(range(5)), dense, tokens) == pytest.approx((0.30 + 0.90) / 2)
+
+
+def test_a_word_match_in_other_prose_does_not_answer_an_off_topic_question(
+    story_data: IndexData, embedder: Embedder
+):
+    answer = Searcher(story_data, embedder, SearchOptions()).ask("What is the capital of France?")
+    assert not answer.answered
+
+
+def test_a_question_in_another_language_is_answered_from_the_story(
+    story_data: IndexData, embedder: Embedder
+):
+    searcher = Searcher(story_data, embedder, SearchOptions())
+    for question in (
+        "Warum haben die Leute Kerzen angezündet?",
+        "Зачем люди зажигали свечи?",
+    ):
+        answer = searcher.ask(question)
+        assert answer.answered, question
+        assert not answer.passages[0].doc_id.startswith("other-"), question
+
+
+def test_the_story_prior_lowers_the_multilingual_similarity_of_other_prose(
+    story_data: IndexData, embedder: Embedder
+):
+    searcher = Searcher(story_data, embedder, SearchOptions())
+    without = Searcher(story_data, embedder, SearchOptions(story=StoryOptions(enabled=False)))
+    question = "Wie hoch sind die Leitzinsen der Reserve Bank?"
+    assert searcher.ask(question).confidence < without.ask(question).confidence
