@@ -10,8 +10,9 @@
   vector of all-MiniLM-L6-v2, read from the packaged weights), L2-normalised, float16;
 - a passage's pooled vector: the normalised mean of its word pieces' rows (special tokens
   included, as the model's mean pooling does);
-- the multilingual channel (512-d): the same mean of input-embedding rows, through a fixed
-  random 384 -> 512 projection (seeded), normalised; one per sentence, as the real encoder.
+- the multilingual channel (512-d, one vector per sentence, as the real encoder): the normalised
+  mean of fixed random rows, one per word (hashed); cheaper than the tokenizer, since a build
+  encodes every sentence, and its vectors cost what the real ones cost (same count and size).
 
 Deterministic and text-dependent: equal texts give equal vectors, texts sharing words give
 similar ones. What it is not: the model's contextual vectors. Their distribution differs
@@ -22,6 +23,7 @@ figure of this distribution, and the answers found with them mean nothing (no qu
 from __future__ import annotations
 
 import functools
+import zlib
 from collections.abc import Sequence
 
 import numpy as np
@@ -31,6 +33,7 @@ from index.embed import _unit as unit
 
 _SEED = 20261201
 MULTILINGUAL_DIM = 512
+_WORD_ROWS = 1 << 16
 
 
 @functools.cache
@@ -44,19 +47,21 @@ def _input_embeddings(location: str) -> np.ndarray:
 
 
 class StandInMultilingual:
-    """The multilingual encoder's interface (``encode``), from static rows projected to 512-d."""
+    """The multilingual encoder's interface (``encode``): a text's vector is the normalised mean
+    of fixed random 512-d rows, one per word (a word's row picked by its CRC-32), so texts that
+    share words are close. No tokenizer: the build calls it for every sentence."""
 
-    def __init__(self, embedder: StandInEmbedder) -> None:
-        self._embedder = embedder
+    def __init__(self) -> None:
         rng = np.random.default_rng(_SEED)
-        self._projection = rng.standard_normal((embedder.dim, MULTILINGUAL_DIM)).astype(np.float32)
+        self._table = rng.standard_normal((_WORD_ROWS, MULTILINGUAL_DIM)).astype(np.float32)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Unit-length float32 vectors, one row per text (shape ``(len(texts), 512)``)."""
-        if not texts:
-            return np.zeros((0, MULTILINGUAL_DIM), dtype=np.float32)
-        pooled = self._embedder.encode(list(texts))
-        return unit(pooled @ self._projection).astype(np.float32)
+        out = np.zeros((len(texts), MULTILINGUAL_DIM), dtype=np.float32)
+        for row, text in enumerate(texts):
+            words = [zlib.crc32(w.encode("utf-8")) % _WORD_ROWS for w in text.lower().split()]
+            out[row] = self._table[words or [0]].mean(axis=0)
+        return unit(out).astype(np.float32)
 
 
 class StandInEmbedder:
@@ -71,7 +76,7 @@ class StandInEmbedder:
         self.table = _input_embeddings(location)
         self.dim = int(self.table.shape[1])
         self.max_tokens = max_tokens
-        self.multilingual = StandInMultilingual(self)
+        self.multilingual = StandInMultilingual()
 
     def count_tokens(self, text: str) -> int:
         """Number of word pieces the model sees for ``text`` (special tokens excluded)."""
