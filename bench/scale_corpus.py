@@ -14,7 +14,7 @@ story-scale evaluation only: nothing in the product downloads anything). Everyth
     src/                the downloaded packages and their unpacked files
     corpus-1k/ ...      one folder per size: the seed corpus plus other prose, ready to build
 
-Real prose runs out a little past 100k passages. Past it (the 1M corpus), articles are
+Real prose runs out at about 138k passages. Past it (the 1M corpus), articles are
 **recombined** from it: each new article takes the real sentences of one source (the news or one
 manual) at random and joins them into paragraphs of 30-72 word pieces (a passage each, about 52
 on average, as the real prose's 45-55), 8 to 30 paragraphs an article. Every sentence is real
