@@ -1,4 +1,4 @@
-"""A story-scale corpus: the seed story among 1k, 10k or 100k passages of other real English prose.
+"""A story-scale corpus: the seed story among 1k, 10k, 100k or 1M passages of other English prose.
 
 The other prose, all real text under free licences, shipped by package registries:
 - ``lee``: gensim's Lee background corpus (300 ABC news articles, one per line), read from the
@@ -14,18 +14,30 @@ story-scale evaluation only: nothing in the product downloads anything). Everyth
     src/                the downloaded packages and their unpacked files
     corpus-1k/ ...      one folder per size: the seed corpus plus other prose, ready to build
 
+Real prose runs out at about 138k passages. Past it (the 1M corpus), articles are
+**recombined** from it: each new article takes the real sentences of one source (the news or one
+manual) at random and joins them into paragraphs of 30-72 word pieces (a passage each, about 52
+on average, as the real prose's 45-55), 8 to 30 paragraphs an article. Every sentence is real
+text; the articles, paragraphs, titles (the first sentence), dates (2001-2026), outlets and URLs
+(``https://www.<outlet>.example/<date>/<slug>``, a reserved domain) are made up. No paragraph
+is used twice. The draw is seeded, so the corpus is the same on every run; the smaller corpora
+have no recombined articles and the 1M corpus holds all of them, the seed story included.
+
 Sizes are passage counts as the build will cut them (paragraphs split to at most 128 word
 pieces, counted with the model's tokenizer). The smaller corpora are subsets of the larger ones
 and the choice is deterministic: all of the news first (the hardest distractors for a news
 story), then the manuals' pages taken in turn, each manual's pages in path order.
 
-Usage: python bench/scale_corpus.py [--sizes 1k,10k,100k] [--out DIR]
+Usage: python bench/scale_corpus.py [--sizes 1k,10k,100k,1m] [--out DIR]
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import hashlib
 import itertools
+import random
 import re
 import shutil
 import subprocess
@@ -40,12 +52,25 @@ from lxml import html
 from index.articles import first_sentence, parse_article, render_article
 from index.embed import Embedder
 from index.errors import CorpusError
-from index.passages import split_article
+from index.passages import sentence_spans, split_article
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = Path.home() / ".cache" / "newsbot-scale"
 DEBIAN_PACKAGES = ("debian-handbook", "debian-reference-en", "python3.11-doc", "linux-doc-6.1")
 MIN_WORDS = 8  # shorter blocks are captions, headings and navigation, not prose
+SEED = 20261201
+PARAGRAPH_PIECES = (30, 52)  # a recombined paragraph grows until past a target drawn in here
+PARAGRAPH_MAX = 72  # ... and takes no sentence that would make it longer than this
+ARTICLE_PARAGRAPHS = (8, 30)
+SENTENCE_PIECES = (6, 60)  # real sentences outside this range are not recombined
+NEWS_OUTLETS = (
+    "The Harbour Courier", "Northern Daily Star", "Capital Evening Post", "The Valley Herald",
+    "Coastal News Service", "The Morning Ledger", "Riverside Gazette", "Metro Wire",
+)  # fmt: skip
+TECH_OUTLETS = (
+    "Sysadmin Weekly", "The Open Source Review", "Kernel Notes", "Packaging Journal",
+    "Developer Dispatch", "The Command Line Times",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -103,6 +128,7 @@ class Prose:
     doc_id: str
     meta: dict
     paragraphs: list[str]
+    passages: int | None = None  # known without the tokenizer (recombined: one a paragraph)
 
 
 def parse_sizes(text: str) -> list[int]:
@@ -218,6 +244,73 @@ def all_prose(src: Path) -> Iterator[Prose]:
             yield page
 
 
+def sentence_pools(src: Path, count_tokens) -> dict[str, list[tuple[str, int]]]:
+    """Every real sentence of the other prose with its word-piece count, by source."""
+    pools: dict[str, list[tuple[str, int]]] = {}
+    for prose in all_prose(src):
+        source = prose.doc_id.split("-")[0] if prose.doc_id.startswith("lee-") else None
+        source = source or next(m.name for m in MANUALS if prose.doc_id.startswith(m.name))
+        pool = pools.setdefault(source, [])
+        for paragraph in prose.paragraphs:
+            for start, end in sentence_spans(paragraph):
+                sentence = paragraph[start:end]
+                pieces = count_tokens(sentence)
+                if SENTENCE_PIECES[0] <= pieces <= SENTENCE_PIECES[1]:
+                    pool.append((sentence, pieces))
+    return pools
+
+
+def recombined_paragraphs(pool: list[tuple[str, int]], draw: random.Random) -> Iterator[str]:
+    """Endless paragraphs of real sentences of one pool, at most ``PARAGRAPH_MAX`` word pieces
+    (a sentence alone may be longer, up to ``SENTENCE_PIECES[1]``)."""
+    while True:
+        target = draw.randint(*PARAGRAPH_PIECES)
+        sentences: list[str] = []
+        used = 0
+        while used < target:
+            sentence, pieces = pool[draw.randrange(len(pool))]
+            if used + pieces > PARAGRAPH_MAX and sentences:
+                break
+            sentences.append(sentence)
+            used += pieces
+        yield " ".join(sentences)
+
+
+def recombined_prose(pools: dict[str, list[tuple[str, int]]], seed: int = SEED) -> Iterator[Prose]:
+    """Endless made-up articles of real sentences (see the module's docstring), deterministic."""
+    draw = random.Random(seed)
+    names = sorted(pools)
+    weights = [len(pools[n]) for n in names]
+    streams = {n: recombined_paragraphs(pools[n], draw) for n in names}
+    seen: set[bytes] = set()
+    first_day = dt.date(2001, 1, 1).toordinal()
+    last_day = dt.date(2026, 11, 30).toordinal()
+    for number in itertools.count(1):
+        source = draw.choices(names, weights)[0]
+        wanted = draw.randint(*ARTICLE_PARAGRAPHS)
+        paragraphs: list[str] = []
+        while len(paragraphs) < wanted:
+            paragraph = next(streams[source])
+            digest = hashlib.blake2b(paragraph.encode("utf-8"), digest_size=8).digest()
+            if digest not in seen:
+                seen.add(digest)
+                paragraphs.append(paragraph)
+        outlet = draw.choice(NEWS_OUTLETS if source == "lee" else TECH_OUTLETS)
+        published = dt.date.fromordinal(draw.randint(first_day, last_day))
+        title = first_sentence(paragraphs[0])
+        slug = "-".join(re.sub(r"[^a-z0-9 ]+", "", title.lower()).split()[:8]) or "story"
+        domain = re.sub(r"[^a-z]+", "", outlet.lower().removeprefix("the "))
+        meta = {
+            "title": title,
+            "outlet": outlet,
+            "url": f"https://www.{domain}.example/{published:%Y/%m/%d}/{slug}-{number}",
+            "published": published.isoformat(),
+            "language": "en",
+        }
+        # Each paragraph is under the passage limit by construction: one passage each.
+        yield Prose(f"recombined-{number:07d}", meta, paragraphs, len(paragraphs))
+
+
 def write_corpora(out: Path, sizes: list[int], embedder: Embedder) -> None:
     """Write one corpus folder per size (skipping those already complete)."""
     seed_files = sorted((REPO / "corpus").glob("*.md"))
@@ -231,13 +324,13 @@ def write_corpora(out: Path, sizes: list[int], embedder: Embedder) -> None:
         for seed in seed_files:
             shutil.copy(seed, folder / seed.name)
     count = sum(_passages(seed.read_text(encoding="utf-8"), seed, embedder) for seed in seed_files)
-    for prose in all_prose(out / "src"):
+    for prose in _real_then_recombined(out / "src", embedder):
         if count >= todo[-1]:
             break
         text = render_article(prose.meta, prose.paragraphs)
         name = f"{prose.doc_id}.md"
         try:
-            passages = _passages(text, Path(name), embedder)
+            passages = prose.passages or _passages(text, Path(name), embedder)
         except CorpusError:
             continue  # nothing but what the corpus reader drops as boilerplate
         for size, folder in folders.items():
@@ -255,13 +348,19 @@ def write_corpora(out: Path, sizes: list[int], embedder: Embedder) -> None:
         print(f"only {count} passages of prose available (asked for {todo[-1]})", file=sys.stderr)
 
 
+def _real_then_recombined(src: Path, embedder: Embedder) -> Iterator[Prose]:
+    yield from all_prose(src)
+    print("real prose used up: recombining its sentences", file=sys.stderr)
+    yield from recombined_prose(sentence_pools(src, embedder.count_tokens))
+
+
 def _passages(text: str, path: Path, embedder: Embedder) -> int:
     return len(split_article(parse_article(text, path), embedder.count_tokens))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="1k,10k,100k", help="passage counts, e.g. 1k,10k")
+    parser.add_argument("--sizes", default="1k,10k,100k", help="passage counts, e.g. 1k,10k,1m")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="cache folder (not in git)")
     args = parser.parse_args()
     fetch_sources(args.out / "src")

@@ -68,7 +68,10 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
 def _ends_with_abbreviation(sentence: str) -> bool:
     if not sentence.endswith("."):
         return False
-    last = sentence[:-1].rsplit(None, 1)[-1].lower().lstrip("(\"'“‘")
+    words = sentence[:-1].split()
+    if not words:  # a lone full stop, as in a paragraph that starts with ". "
+        return False
+    last = words[-1].lower().lstrip("(\"'“‘")
     return last in _ABBREVIATIONS or (len(last) == 1 and last.isalpha())
 
 

@@ -31,6 +31,13 @@ def test_sentences_respect_quotes_and_abbreviations() -> None:
     ]
 
 
+def test_paragraph_starting_with_a_full_stop_is_split() -> None:
+    # Met in the Debian manuals' prose while making the 1M story-scale corpus: it crashed.
+    passages = split_article(_article(". Then it went on. And on."), _words, max_tokens=50)
+    assert [p.text for p in passages] == [". Then it went on. And on."]
+    assert [passages[0].text[s:e] for s, e in passages[0].sentences][-1] == "And on."
+
+
 def test_short_paragraph_is_one_passage_with_offsets() -> None:
     article = _article("One sentence. Two sentences.", "Second paragraph.")
     passages = split_article(article, _words, max_tokens=50)

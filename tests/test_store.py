@@ -165,6 +165,8 @@ def test_ann_recall_at_10_on_a_synthetic_set(tmp_path: Path) -> None:
     recall = np.mean([len(set(exact.search(q, 10)) & set(ann.search(q, 10))) / 10 for q in queries])
     assert isinstance(ann.ann, faiss.IndexHNSWSQ)
     assert recall >= 0.95
+    # The graph is memory-mapped at load, not read into anonymous memory.
+    assert str(tmp_path / ANN_FILE) in Path("/proc/self/maps").read_text()
 
 
 def test_old_format_says_rebuild_needed_and_build_rebuilds(
