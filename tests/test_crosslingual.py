@@ -10,7 +10,13 @@ import numpy as np
 import pytest
 
 from index.build import build_index
-from index.crosslingual import FILES, story_terms, without_terms
+from index.crosslingual import (
+    FILES,
+    CrosslingualSearch,
+    CrosslingualVectors,
+    story_terms,
+    without_terms,
+)
 from index.embed import Embedder
 from index.errors import IndexNotReady
 from index.language import question_language, romanise
@@ -186,3 +192,15 @@ def test_names_every_candidate_shares_are_dropped_from_the_question() -> None:
 def test_odd_questions_get_a_verdict_not_an_error(searcher: Searcher, question: str) -> None:
     answer = searcher.ask(question)
     assert answer.answered == bool(answer.passages)
+
+
+def test_candidates_are_the_exact_nearest_of_the_stored_float16_vectors() -> None:
+    generator = np.random.default_rng(7)
+    passages = generator.standard_normal((3000, 512)).astype(np.float16)
+    vectors = CrosslingualVectors(passages, passages[:0], np.zeros(3001, dtype=np.int64))
+    search = CrosslingualSearch(vectors, encoder=None)  # type: ignore[arg-type]
+    for _ in range(5):
+        question = generator.standard_normal(512).astype(np.float32)
+        expected = np.argsort(-(passages.astype(np.float32) @ question))[:50]
+        assert search.candidates(question, 50).tolist() == sorted(expected.tolist())
+    assert search.candidates(question, 5000).tolist() == list(range(3000))
