@@ -44,9 +44,7 @@ def configure_threads(threads: int, backend: Backend = "torch") -> None:
     not fight for the cores (onnxruntime's pool is sized by the ONNX runner itself). torch is
     imported only for its backend: importing it was a third of the onnx-int8 start-up."""
     os.environ.setdefault("OMP_NUM_THREADS", str(threads))
-    # Waiting OpenMP threads sleep instead of spinning: on a loaded 2-core machine spinning
-    # made a 2-thread question encode take ~2 s instead of ~40 ms (docs/benchmarks.md).
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    # OMP_WAIT_POLICY is set when the package loads (index/__init__.py): too late here.
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     import faiss
 

@@ -4,7 +4,10 @@ or reused: commands say what to do, ``newsbot build`` embeds everything again.""
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -176,3 +179,13 @@ def test_ask_with_onnx_loads_neither_torch_transformers_nor_sklearn(seed_index: 
     assert "onnxruntime" in loaded and "faiss" in loaded  # it did answer
     heavy = {"torch", "transformers", "sentence_transformers", "sklearn"}
     assert not loaded & heavy, loaded & heavy
+
+
+def test_openmp_threads_wait_passively_from_the_first_import() -> None:
+    # OpenMP reads the policy when faiss loads it; setting it later has no effect.
+    code = "import os; import index.store, faiss; print(os.environ.get('OMP_WAIT_POLICY'))"
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
+    assert result.stdout.strip() == "PASSIVE"
