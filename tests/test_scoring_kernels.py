@@ -4,6 +4,8 @@ set-up."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import bm25s
@@ -108,3 +110,24 @@ def test_question_ngrams_and_words_are_the_libraries(question: str):
 def test_any_text_hashes_and_splits_as_the_libraries_do(text: str):
     _check_ngrams(text)
     _check_words(text)
+
+
+def test_the_int8_kernel_is_exact_at_the_extremes_and_needs_no_torch():
+    code = """
+import sys
+import numpy as np
+from index import matching
+rng = np.random.default_rng(1)
+codes = rng.integers(-128, 128, (700, 384), dtype=np.int8)
+codes[0] = -128
+codes[1] = 127
+layers = rng.integers(-128, 128, (384, 30), dtype=np.int8)
+layers[:, 0] = -128
+kernel = matching._int_mm()
+expected = codes.astype(np.int64) @ layers.astype(np.int64)
+print(kernel is not None, bool((kernel(codes, layers) == expected).all()), "torch" in sys.modules)
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.split() == ["True", "True", "False"]
