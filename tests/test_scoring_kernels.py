@@ -99,7 +99,23 @@ def _check_words(text: str) -> None:
     assert _scorer().bm25_words(text) == expected
 
 
-@pytest.mark.parametrize("question", [*QUESTIONS, "", "?", "U.S.A. 2021 — don't", "日本語"])
+# Odd texts the build and a question may meet: empty, one letter, folded white space, other
+# scripts, ligatures and letters whose lower case is longer.
+ODD_TEXTS = [
+    "",
+    "?",
+    "a",
+    "ab",
+    "abc",
+    "  x  y\t\nz  ",
+    "U.S.A. 2021 — don't",
+    "日本語",
+    "Was NAVALNEY poisoned?! «Светите фонариками!» 東京 🙂 naïve ﬁ İ",
+    "Police detained 37 people at a courtyard gathering in St Petersburg on Sunday evening.",
+]
+
+
+@pytest.mark.parametrize("question", [*QUESTIONS, *ODD_TEXTS])
 def test_question_ngrams_and_words_are_the_libraries(question: str):
     _check_ngrams(question)
     _check_words(question)

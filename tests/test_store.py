@@ -20,7 +20,6 @@ from index.build import build_index
 from index.dense import ANN_FILE, DenseIndex, write_ann
 from index.embed import Embedder
 from index.errors import IndexNotReady
-from index.lexical import _hasher, char_ngram_counts
 from index.matching import Match
 from index.model_names import DEFAULT_BACKEND, DEFAULT_MODEL, model_identity
 from index.search import Searcher, SearchOptions
@@ -101,27 +100,6 @@ def test_expensive_signals_score_only_the_candidates(
     assert answer.answered and "Novichok" in answer.passages[0].highlight
     assert scored["chars"] and scored["tokens"]
     assert max(scored["chars"] + scored["tokens"]) <= 2 * options.candidates < len(data.passages)
-
-
-NGRAM_TEXTS = [
-    "",
-    "a",
-    "ab",
-    "abc",
-    "  x  y\t\nz  ",
-    "Was NAVALNEY poisoned?! «Светите фонариками!» 東京 🙂 naïve ﬁ İ",
-    "Police detained 37 people at a courtyard gathering in St Petersburg on Sunday evening.",
-]
-
-
-def test_question_ngrams_are_hashed_as_the_build_hashes_passages() -> None:
-    hasher = _hasher()
-    for text in NGRAM_TEXTS:
-        stored = hasher.transform([text])
-        stored.sum_duplicates()
-        ids, counts = char_ngram_counts(text)
-        assert ids.tolist() == stored.indices.tolist(), text
-        assert counts.tolist() == stored.data.tolist(), text
 
 
 def test_ann_graph_is_built_from_the_setting_and_finds_the_exact_neighbours(
