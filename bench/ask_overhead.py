@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from scale import bench_embedder, latency_figures  # beside this script
+from scale import bench_embedder, latency_figures, with_openmp_policy  # beside this script
 from story_quality import QUESTION_SETS
 
 from index.evaluate import load_questions
@@ -103,6 +103,7 @@ def sections(searcher: Searcher, rounds: int) -> dict[str, float]:
 
 
 def main() -> None:
+    with_openmp_policy()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("index_dirs", type=Path, nargs="+")
     parser.add_argument("--runs", type=int, default=5)

@@ -528,12 +528,17 @@ def print_row(row: dict) -> None:
     )
 
 
-def main() -> None:
+def with_openmp_policy() -> None:
+    """Run this script again with OpenMP's wait policy set, unless it is: faiss (imported by
+    this module) loaded OpenMP before the engine (index/__init__.py) could set the policy, and
+    timings must be taken as the product runs."""
     if "OMP_WAIT_POLICY" not in os.environ:
-        # faiss loaded OpenMP above, before the engine (index/__init__.py) could set its wait
-        # policy: run again with it set, so the floor and `ask` run as the product does.
         env = {**os.environ, "OMP_WAIT_POLICY": "PASSIVE"}
         os.execve(sys.executable, [sys.executable, *sys.argv], env)
+
+
+def main() -> None:
+    with_openmp_policy()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1k,10k", help="corpus sizes, e.g. 1k,10k,100k")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="cache of corpora/indexes")
