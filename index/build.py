@@ -103,9 +103,8 @@ def build_index(
         kept = _kept(previous, articles)
         fresh = [a for a in articles if a.doc_id not in kept]
         removed = _removed_count(previous, articles)
-        has_crosslingual = previous is not None and previous.crosslingual is not None
-        if previous is not None and not fresh and not removed and has_crosslingual:
-            # Same file hashes as the live build: there is nothing to write.
+        if previous is not None and not fresh and not removed and _current(previous, ann_from):
+            # Same file hashes as the live build, laid out as this version would: nothing to do.
             return _report(articles, len(previous.passages), 0, 0, started, changed=False)
         embedder = load_embedder() if fresh else None
         slots = _plan(articles, kept, previous, embedder, max_tokens)
@@ -125,6 +124,13 @@ def _previous(index_dir: Path, model_name: str) -> IndexData | None:
         return load_index(index_dir, model=model_name)
     except IndexNotReady:
         return None  # a damaged, foreign or older index, or a broken link: rebuilt from scratch
+
+
+def _current(previous: IndexData, ann_from: int) -> bool:
+    """Whether ``previous`` has every channel this version writes, and the dense index type
+    ``ann_from`` asks for at its size (an older version may have chosen another)."""
+    wants_ann = len(previous.passages) >= ann_from
+    return previous.crosslingual is not None and (previous.dense.ann is not None) == wants_ann
 
 
 def _kept(previous: IndexData | None, articles: list[Article]) -> set[str]:

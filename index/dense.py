@@ -18,7 +18,10 @@ import faiss
 import numpy as np
 
 ANN_FILE = "dense.hnsw"
-DEFAULT_ANN_FROM = 20_000
+# From here on the graph is faster than exact search in a question's flow, where the scoring
+# before it has pushed the vectors out of the CPU's cache: at 12k passages, 0.5-0.7 ms against
+# ~1 ms (docs/retrieval.md). Below 9k the exact search is 0.2 ms.
+DEFAULT_ANN_FROM = 10_000
 HNSW_M = 32
 EF_CONSTRUCTION = 80
 # A search-time setting, not a build property: builds that recorded another value use this one.
@@ -73,7 +76,7 @@ class DenseIndex:
             return np.zeros(0, dtype=np.int64)
         query = np.ascontiguousarray(vector[None, :], dtype=np.float32)
         if self.ann is None:
-            _, rows = faiss.knn(query, self.vectors, k, metric=faiss.METRIC_INNER_PRODUCT)
+            rows = _exact_search(query, self.vectors, k)
         else:
             params = faiss.SearchParametersHNSW(efSearch=max(self.ef_search, k))
             _, rows = self.ann.search(query, k, params=params)
@@ -86,3 +89,20 @@ class DenseIndex:
     def similarity(self, row: int, other: int) -> float:
         """Cosine of two passages."""
         return float(np.dot(self.vectors[row], self.vectors[other]))
+
+
+def _exact_search(query: np.ndarray, vectors: np.ndarray, k: int) -> np.ndarray:
+    """FAISS's brute-force kNN of one question, on the calling thread alone.
+
+    For a single question FAISS splits the passages among its OpenMP threads, and the hand-off
+    costs more than it saves: at 12k passages the search took 1.15 ms wall and 1.96 CPU-ms on
+    two threads, 0.38 ms on one; at 20k, 3.1 ms against 0.96 (docs/benchmarks.md). The thread
+    count is an OpenMP setting of the calling thread only, put back afterwards.
+    """
+    threads = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(1)
+    try:
+        _, rows = faiss.knn(query, vectors, k, metric=faiss.METRIC_INNER_PRODUCT)
+    finally:
+        faiss.omp_set_num_threads(threads)
+    return rows

@@ -287,3 +287,37 @@ def test_no_change_build_removes_staging_left_by_a_killed_build(
     report = build_index(corpus, index, no_model, default)
     assert not report.changed
     assert not stale.exists()
+
+
+def test_unchanged_corpus_gets_the_dense_index_its_size_now_calls_for(
+    seed_index: Path, tmp_path: Path
+) -> None:
+    """A build made when the graph began at a larger size is rebuilt with the graph, without
+    embedding anything again, and is then left alone."""
+    index = tmp_path / "index"
+    _copy_index(seed_index, index)
+    assert load_index(index).dense.ann is None
+
+    def no_model() -> Embedder:
+        raise AssertionError("laying out the dense index again must not load the model")
+
+    corpus = Path(__file__).resolve().parent.parent / "corpus"
+    default = model_identity(DEFAULT_MODEL, DEFAULT_BACKEND)
+    report = build_index(corpus, index, no_model, default, ann_from=5)
+    assert report.changed and report.embedded == 0
+    assert load_index(index).dense.ann is not None
+    assert not build_index(corpus, index, no_model, default, ann_from=5).changed
+
+
+def test_exact_search_gives_the_flat_index_rows_and_leaves_the_thread_count() -> None:
+    rng = np.random.default_rng(3)
+    vectors = rng.standard_normal((20_000, 16)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    flat = faiss.IndexFlatIP(16)
+    flat.add(vectors)
+    threads = faiss.omp_get_max_threads()
+    dense = DenseIndex(vectors)
+    for query in vectors[:5] + 0.1:
+        _, expected = flat.search(query[None, :], 10)
+        assert dense.search(query, 10).tolist() == expected[0].tolist()
+    assert faiss.omp_get_max_threads() == threads
