@@ -328,7 +328,9 @@ def _matches(target: str, question: str, word: _Word, tokens: SentenceTokens) ->
 
 def _pieces_within(spans: np.ndarray, start: int, end: int) -> list[int]:
     """The word pieces (rows of ``spans``) that lie inside characters ``start``..``end``."""
-    return [i for i, (s, e) in enumerate(spans) if s >= start and e <= end and e > s]
+    spans = np.asarray(spans).reshape(-1, 2)
+    starts, ends = spans[:, 0], spans[:, 1]
+    return np.flatnonzero((starts >= start) & (ends <= end) & (ends > starts)).tolist()
 
 
 def _spelling_close(a: str, b: str) -> bool:

@@ -43,7 +43,8 @@ def test_int8_products_equal_the_float_products(pieces: int):
     expected = codes.astype(np.float32) @ question.astype(np.float32).T
     got = int8_products(codes, question)
     assert got.shape == (3000, pieces) and got.dtype == np.float32
-    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-5 * np.abs(expected).max())
+    # Closer than the float16 question is to the float32 one it was stored from (2e-4).
+    np.testing.assert_allclose(got, expected, rtol=0, atol=5e-5 * np.abs(expected).max())
 
 
 def test_int8_products_without_an_int8_kernel_are_the_float_products(
