@@ -17,7 +17,7 @@ import pytest
 
 from index import columns
 from index.build import build_index
-from index.dense import ANN_FILE, DenseIndex, write_ann
+from index.dense import ANN_FILE, DenseIndex, ef_search_for, write_ann
 from index.embed import Embedder
 from index.errors import IndexNotReady
 from index.matching import Match
@@ -321,3 +321,11 @@ def test_exact_search_gives_the_flat_index_rows_and_leaves_the_thread_count() ->
         _, expected = flat.search(query[None, :], 10)
         assert dense.search(query, 10).tolist() == expected[0].tolist()
     assert faiss.omp_get_max_threads() == threads
+
+
+def test_larger_graphs_search_wider() -> None:
+    sizes = [12_000, 100_000, 1_000_000]
+    widths = [ef_search_for(n) for n in sizes]
+    assert widths == sorted(widths) and widths[0] < widths[-1]
+    vectors = np.zeros((12_000, 4), dtype=np.float32)
+    assert DenseIndex(vectors).ef_search == widths[0]
