@@ -23,7 +23,7 @@ import numpy as np
 from index.articles import MAX_ARTICLE_BYTES, Article, load_corpus
 from index.columns import ColumnWriter, RowFileWriter, file_digest, open_column, write_column
 from index.crosslingual import MultilingualEncoder, manifest_section, write_vectors
-from index.dense import ANN_FILE, DEFAULT_ANN_FROM, write_ann
+from index.dense import ANN_FILE, DEFAULT_ANN_FROM, dense_spec, write_ann
 from index.embed import Embedder
 from index.errors import CorpusError, IndexNotReady
 from index.lexical import write_lexical
@@ -127,10 +127,11 @@ def _previous(index_dir: Path, model_name: str) -> IndexData | None:
 
 
 def _current(previous: IndexData, ann_from: int) -> bool:
-    """Whether ``previous`` has every channel this version writes, and the dense index type
-    ``ann_from`` asks for at its size (an older version may have chosen another)."""
-    wants_ann = len(previous.passages) >= ann_from
-    return previous.crosslingual is not None and (previous.dense.ann is not None) == wants_ann
+    """Whether ``previous`` has every channel this version writes, and the dense index this
+    version would write at its size (an older one may have chosen another, or built the graph
+    otherwise)."""
+    wanted = dense_spec(len(previous.passages), ann_from)
+    return previous.crosslingual is not None and previous.manifest.get("dense") == wanted
 
 
 def _kept(previous: IndexData | None, articles: list[Article]) -> set[str]:
@@ -312,8 +313,8 @@ class _BuildWriter:
         lexical_columns, lexical_files = write_lexical(self.folder, texts)
         self.columns.update(lexical_columns)
         self.files.update(lexical_files)
-        dense = {"kind": "flat"}
-        if len(self.slots) >= ann_from:
+        dense = dense_spec(len(self.slots), ann_from)
+        if dense["kind"] == "hnsw":
             vectors = open_column(self.folder / "vectors", self.columns["vectors"])
             dense = write_ann(self.folder / ANN_FILE, vectors)
             self.files[ANN_FILE] = file_digest(self.folder / ANN_FILE)

@@ -23,14 +23,18 @@ ANN_FILE = "dense.hnsw"
 # ~1 ms (docs/retrieval.md). Below 9k the exact search is 0.2 ms.
 DEFAULT_ANN_FROM = 10_000
 HNSW_M = 32
-EF_CONSTRUCTION = 80
-# How far the graph search looks, by graph size: a search-time setting, not a build property
-# (builds that recorded another value use these). Recall falls as the graph grows, and real
-# questions (short, away from the passages) are harder than passage-like queries. Measured
-# recall@10 against exact search for the question sets' questions: 12k passages 0.968 at 128,
-# 0.979 at 256 (0.33 ms), 0.985 at 512 (0.62 ms); 100k 0.912 at 256, 0.949 at 512 and 0.964
-# at 768 (1.4 ms). Above 500k see docs/benchmarks.md (stand-in vectors only).
-EF_SEARCH_BY_SIZE = ((50_000, 256), (500_000, 768))
+# How hard the build looks for each vector's neighbours. 80 left the graph short of the recall
+# aim at scale: with stand-in vectors at 1M, the exact top 10 among the 50 candidates was 0.90
+# at efSearch 512, 0.93 at 1024; with 200, 0.95 and 0.97 (real 100k: 0.95 at 512 became 0.98).
+# It costs ~2.2x the graph's build time: 25 s at 100k, ~10 min at 1M on two cores.
+EF_CONSTRUCTION = 200
+# How far the graph search looks, by graph size: a search-time setting, not a build property.
+# Recall falls as the graph grows, and real questions (short, away from the passages) are
+# harder than passage-like queries. Recall@10 against exact search for the question sets'
+# questions (efConstruction 200): 12k passages 0.954 at 64, 0.974 at 128 (0.15 ms); real 100k
+# 0.949 at 256, 0.962 at 384, 0.972 at 512 (1.2 ms); 1M (stand-in vectors) in
+# docs/benchmarks.md.
+EF_SEARCH_BY_SIZE = ((50_000, 128), (500_000, 512))
 EF_SEARCH_LARGEST = 1024
 _TRAIN_SAMPLE = 65_536
 _ADD_CHUNK = 16_384
@@ -44,6 +48,14 @@ def ef_search_for(passages: int) -> int:
     return EF_SEARCH_LARGEST
 
 
+def dense_spec(passages: int, ann_from: int) -> dict:
+    """The manifest's ``dense`` entry this version writes for ``passages`` passages: exact
+    search below ``ann_from``, else the graph with its build parameters."""
+    if passages < ann_from:
+        return {"kind": "flat"}
+    return {"kind": "hnsw", "m": HNSW_M, "ef_construction": EF_CONSTRUCTION}
+
+
 def write_ann(path: Path, vectors: np.ndarray) -> dict:
     """Build the HNSW graph over ``vectors`` and write it to ``path``; return its description."""
     index = faiss.IndexHNSWSQ(
@@ -55,7 +67,7 @@ def write_ann(path: Path, vectors: np.ndarray) -> dict:
     for start in range(0, len(vectors), _ADD_CHUNK):
         index.add(np.ascontiguousarray(vectors[start : start + _ADD_CHUNK], dtype=np.float32))
     faiss.write_index(index, str(path))
-    return {"kind": "hnsw", "m": HNSW_M}
+    return dense_spec(len(vectors), 0)
 
 
 class DenseIndex:

@@ -17,7 +17,7 @@ import pytest
 
 from index import columns
 from index.build import build_index
-from index.dense import ANN_FILE, DenseIndex, ef_search_for, write_ann
+from index.dense import ANN_FILE, DenseIndex, dense_spec, ef_search_for, write_ann
 from index.embed import Embedder
 from index.errors import IndexNotReady
 from index.matching import Match
@@ -307,6 +307,14 @@ def test_unchanged_corpus_gets_the_dense_index_its_size_now_calls_for(
     assert report.changed and report.embedded == 0
     assert load_index(index).dense.ann is not None
     assert not build_index(corpus, index, no_model, default, ann_from=5).changed
+
+    # A graph an older version built with other parameters is built again.
+    manifest_path = current_build(index) / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["dense"] = {"kind": "hnsw", "m": 32}
+    manifest_path.write_text(json.dumps(manifest))
+    assert build_index(corpus, index, no_model, default, ann_from=5).changed
+    assert load_index(index).manifest["dense"] == dense_spec(5, 5)
 
 
 def test_exact_search_gives_the_flat_index_rows_and_leaves_the_thread_count() -> None:
