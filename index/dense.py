@@ -26,7 +26,7 @@ HNSW_M = 32
 # How hard the build looks for each vector's neighbours. 80 left the graph short of the recall
 # aim at scale: with stand-in vectors at 1M, the exact top 10 among the 50 candidates was 0.90
 # at efSearch 512, 0.93 at 1024; with 200, 0.95 and 0.97 (real 100k: 0.95 at 512 became 0.98).
-# It costs ~2.2x the graph's build time: 25 s at 100k, ~10 min at 1M on two cores.
+# It costs ~2.2x the graph's build time: 25 s at 100k on two cores, 21 min at 1M on one.
 EF_CONSTRUCTION = 200
 # How far the graph search looks, by graph size: a search-time setting, not a build property.
 # Recall falls as the graph grows, and real questions (short, away from the passages) are
