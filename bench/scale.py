@@ -41,6 +41,7 @@ import random
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import faiss
@@ -249,15 +250,21 @@ def latency_figures(
     reference: np.ndarray | None = None,
     other_languages: int | None = None,
 ) -> dict:
-    """Warm ask against the floor (encode + IndexFlatIP over the same vectors), interleaved;
-    with ``reference`` vectors (another size's), against the floor over those too. Also the
-    English questions' and the others' (cross-lingual channel) ask times apart; with
+    """Warm ask against the floor (encode + IndexFlatIP over the same vectors); with
+    ``reference`` vectors (another size's), against the floor over those too. Also the English
+    questions' and the others' (cross-lingual channel) ask times apart; with
     ``other_languages``, only that many non-English questions are asked per round.
 
-    Warm means after one pass over the questions, whose p50s are given apart (``first_pass``):
-    a process's first touch of a candidate's rows in the mapped columns costs a page-table
-    fault (about +1 ms a question at 12k passages), which a bot that has been answering for a
-    while has paid."""
+    Each round times every floor, then ``ask``, each over all the questions in a block, so
+    that drift on a shared machine falls on both alike. Not question by question: the floor's
+    flat scan (19 MB of vectors at 12k) pushed the model's weights out of the CPU's cache
+    just before each ask encoded its question, about 2 ms an ask that a bot answering
+    questions one after another does not pay.
+
+    Warm means after one such round, whose p50s are given apart (``first_pass``): a process's
+    first touch of a candidate's rows in the mapped columns costs a page-table fault (about
+    +1 ms a question at 12k passages), which a bot that has been answering for a while has
+    paid."""
     floors = {"floor": _flat(_vectors(searcher))}
     if reference is not None:
         floors[f"floor{REFERENCE}"] = _flat(reference)
@@ -266,31 +273,18 @@ def latency_figures(
     others = [q for q in questions if question_language(q) != "en"][:other_languages]
     for warm_up in ["warm up", *others[:1]]:  # the multilingual model loads on first use
         searcher.ask(warm_up)
-    names = [*floors, "ask", "ask_en", "ask_other"]
-    first_pass = _timed_pass(searcher, embedder, floors, english, others)
-    times: dict[str, list[float]] = {n: [] for n in names + [f"{n}_cpu" for n in names]}
+    first_pass = _timed_round(searcher, embedder, floors, english, others)
+    times: dict[str, list[float]] = {}
     for _ in range(rounds):
-        for q in english + others:
-            for name, flat in floors.items():
-                started, cpu = time.perf_counter(), time.process_time()
-                flat.search(embedder.encode([q]), 50)
-                times[f"{name}_cpu"].append((time.process_time() - cpu) * 1000)
-                times[name].append((time.perf_counter() - started) * 1000)
-            started, cpu = time.perf_counter(), time.process_time()
-            searcher.ask(q)
-            took = (time.perf_counter() - started) * 1000
-            took_cpu = (time.process_time() - cpu) * 1000
-            kind = "ask_en" if q in english else "ask_other"
-            for name, value in (("ask", took), (kind, took), ("ask_cpu", took_cpu)):
-                times[name].append(value)
-            times[f"{kind}_cpu"].append(took_cpu)
+        for name, values in _timed_round(searcher, embedder, floors, english, others).items():
+            times.setdefault(name, []).extend(values)
     figures: dict = {"questions_en": len(english), "questions_other": len(others)}
     for name, values in first_pass.items():
-        figures[f"first_pass_{name}_p50_ms"] = round(float(np.percentile(values, 50)), 1)
+        if not name.endswith("_cpu"):
+            figures[f"first_pass_{name}_p50_ms"] = round(float(np.percentile(values, 50)), 1)
     for name, values in times.items():
-        if values:
-            figures[f"{name}_p50_ms"] = round(float(np.percentile(values, 50)), 1)
-            figures[f"{name}_p95_ms"] = round(float(np.percentile(values, 95)), 1)
+        figures[f"{name}_p50_ms"] = round(float(np.percentile(values, 50)), 1)
+        figures[f"{name}_p95_ms"] = round(float(np.percentile(values, 95)), 1)
     for name in floors:
         suffix = name.removeprefix("floor")
         for asked in ("ask", "ask_en"):
@@ -302,26 +296,33 @@ def latency_figures(
     return figures
 
 
-def _timed_pass(
+def _timed_round(
     searcher: Searcher,
     embedder: Embedder,
     floors: dict[str, faiss.Index],
     english: list[str],
     others: list[str],
 ) -> dict[str, list[float]]:
-    """Wall ms of one pass over the questions: the floors and English and other asks."""
-    times: dict[str, list[float]] = {name: [] for name in [*floors, "ask_en", "ask_other"]}
+    """Wall and CPU ms (``*_cpu``) of one round: each floor over the questions, then ``ask``
+    (all, English and other questions apart)."""
+    times: dict[str, list[float]] = {}
+
+    def timed(names: list[str], run: Callable[[], object]) -> None:
+        started, cpu = time.perf_counter(), time.process_time()
+        run()
+        took = (time.perf_counter() - started) * 1000
+        took_cpu = (time.process_time() - cpu) * 1000
+        for name in names:
+            times.setdefault(name, []).append(took)
+            times.setdefault(f"{name}_cpu", []).append(took_cpu)
+
+    for name, flat in floors.items():
+        for q in english + others:
+            timed([name], lambda q=q, flat=flat: flat.search(embedder.encode([q]), 50))
     for q in english + others:
-        for name, flat in floors.items():
-            started = time.perf_counter()
-            flat.search(embedder.encode([q]), 50)
-            times[name].append((time.perf_counter() - started) * 1000)
-        started = time.perf_counter()
-        searcher.ask(q)
-        times["ask_en" if q in english else "ask_other"].append(
-            (time.perf_counter() - started) * 1000
-        )
-    return {name: values for name, values in times.items() if values}
+        kind = "ask_en" if q in english else "ask_other"
+        timed(["ask", kind], lambda q=q: searcher.ask(q))
+    return times
 
 
 def _flat(vectors: np.ndarray) -> faiss.Index:

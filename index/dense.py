@@ -19,7 +19,7 @@ import numpy as np
 
 ANN_FILE = "dense.hnsw"
 # From here on the graph is faster than exact search in a question's flow, where the scoring
-# before it has pushed the vectors out of the CPU's cache: at 12k passages, 0.5-0.7 ms against
+# before it has pushed the vectors out of the CPU's cache: at 12k passages, 0.15-0.7 ms against
 # ~1 ms (docs/retrieval.md). Below 9k the exact search is 0.2 ms.
 DEFAULT_ANN_FROM = 10_000
 HNSW_M = 32
@@ -120,7 +120,7 @@ def _exact_search(query: np.ndarray, vectors: np.ndarray, k: int) -> np.ndarray:
 
     For a single question FAISS splits the passages among its OpenMP threads, and the hand-off
     costs more than it saves: at 12k passages the search took 1.15 ms wall and 1.96 CPU-ms on
-    two threads, 0.38 ms on one; at 20k, 3.1 ms against 0.96 (docs/benchmarks.md). The thread
+    two threads, 0.38 ms on one; at 20k, 3.1 ms against 0.96 (docs/retrieval.md). The thread
     count is an OpenMP setting of the calling thread only, put back afterwards.
     """
     threads = faiss.omp_get_max_threads()
