@@ -13,6 +13,7 @@ fitted here, once, so that loading the index fits nothing.
 from __future__ import annotations
 
 import datetime as dt
+import mmap
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,7 +22,14 @@ from pathlib import Path
 import numpy as np
 
 from index.articles import MAX_ARTICLE_BYTES, Article, load_corpus
-from index.columns import ColumnWriter, RowFileWriter, file_digest, open_column, write_column
+from index.columns import (
+    ColumnWriter,
+    RowFileWriter,
+    advise,
+    file_digest,
+    open_column,
+    write_column,
+)
 from index.crosslingual import MultilingualEncoder, manifest_section, write_vectors
 from index.dense import ANN_FILE, DEFAULT_ANN_FROM, dense_spec, write_ann
 from index.embed import Embedder
@@ -237,6 +245,8 @@ class _BuildWriter:
         if previous is None:
             return
         spans = previous.passages.token_spans
+        for column in (previous.vectors, *(getattr(previous, n) for n in TOKEN_COLUMNS)):
+            advise(column, mmap.MADV_SEQUENTIAL)  # kept rows are read in order
         for row, slot in enumerate(self.slots):
             if slot.old_row < 0:
                 continue

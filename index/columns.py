@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import mmap
 import os
 from pathlib import Path
 
@@ -83,7 +84,29 @@ def open_column(path: Path, spec: dict) -> np.ndarray:
         raise ValueError(f"{path.name} holds {size} bytes, the manifest says {expected}")
     if expected == 0:
         return np.zeros(shape, dtype=dtype)  # an empty file cannot be mapped
-    return np.memmap(path, dtype=dtype, mode="r", shape=shape)
+    mapping = np.memmap(path, dtype=dtype, mode="r", shape=shape)
+    # A question reads a few rows of a column at random, and a fault on a mapping otherwise
+    # reads around it as far as the device's read-ahead (8 MB on this machine's disk): at 1M
+    # passages, megabytes read for each candidate's few kilobytes (docs/benchmarks.md).
+    advise(mapping, mmap.MADV_RANDOM)
+    return mapping
+
+
+def advise(array: np.ndarray, advice: int) -> None:
+    """Give the kernel ``advice`` (an ``mmap.MADV_*`` value) about the mapping under
+    ``array`` (a column from ``open_column`` or a view of one); nothing for other arrays.
+
+    A step that reads a whole column in order (a build copying kept rows) advises
+    ``MADV_SEQUENTIAL`` first, so the disk is read ahead again."""
+    mapped = _mapping_under(array)
+    if mapped is not None:
+        mapped.madvise(advice)
+
+
+def _mapping_under(array: object) -> mmap.mmap | None:
+    while array is not None and not isinstance(array, mmap.mmap):
+        array = getattr(array, "_mmap", None) or getattr(array, "base", None)
+    return array
 
 
 def file_digest(path: Path) -> dict:

@@ -22,6 +22,7 @@ paged in only for the candidates of a question.
 
 from __future__ import annotations
 
+import mmap
 import re
 import threading
 from collections.abc import Callable, Sequence
@@ -32,7 +33,7 @@ from typing import Any
 import faiss
 import numpy as np
 
-from index.columns import ColumnWriter
+from index.columns import ColumnWriter, advise
 from index.errors import ModelError
 from index.language import romanise
 from index.passages import Passage
@@ -236,7 +237,10 @@ class CrosslingualSearch:
     def _exact_index(self) -> faiss.Index:
         with self._exact_lock:  # made once, by the first question in another language
             if self._exact is None:
-                self._exact = _float16_index(self.vectors.passages)
+                passages = self.vectors.passages
+                advise(passages, mmap.MADV_SEQUENTIAL)  # copied whole, in order
+                self._exact = _float16_index(passages)
+                advise(passages, mmap.MADV_RANDOM)  # then read a candidate's row at a time
             return self._exact
 
     def passage_scores(self, vector: np.ndarray, rows: Sequence[int]) -> np.ndarray:

@@ -53,6 +53,26 @@ def test_load_maps_the_arrays_and_reads_little(seed_index: Path, embedder: Embed
     assert searcher.ask(SEED_QUESTION).answered
 
 
+def _advised_random(path: Path) -> bool:
+    """Whether this process maps ``path`` with the kernel told to expect random reads (the
+    ``rr`` flag of its mapping in /proc/self/smaps)."""
+    mapped = None
+    for line in Path("/proc/self/smaps").read_text().splitlines():
+        if line[:1].isalnum() and "-" in line.split(" ", 1)[0]:  # a mapping's first line
+            mapped = line.rsplit(" ", 1)[-1]
+        elif line.startswith("VmFlags:") and mapped == str(path):
+            return "rr" in line.split()
+    raise AssertionError(f"{path} is not mapped")
+
+
+def test_columns_are_mapped_for_random_reads(seed_index: Path) -> None:
+    """A question reads a few rows of each column: no read-ahead around them."""
+    data = load_index(seed_index)
+    build = current_build(seed_index).resolve()
+    assert data.tokens is not None
+    assert _advised_random(build / "tokens") and _advised_random(build / "vectors")
+
+
 BULK_TOPICS = ["harbour ferries", "mountain railways", "orchard pests", "choir rehearsals"]
 
 
