@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from index import matching
 from index.embed import Embedder
 from index.evaluate import load_questions
-from index.lexical import LexicalScorer, _hasher, char_ngram_counts
+from index.lexical import LexicalScorer, _hasher, char_ngram_counts, top_rows
 from index.matching import Match, int8_products, quantize
 from index.search import Searcher, SearchOptions
 from index.store import load_index
@@ -148,3 +148,18 @@ print(kernel is not None, bool((kernel(codes, layers) == expected).all()), "torc
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.split() == ["True", "True", "False"]
+
+
+@pytest.mark.parametrize(
+    ("positives", "k"), [(59_000, 50), (300_000, 50), (30, 50), (0, 50), (70, 50), (5_000, 1)]
+)
+def test_top_rows_of_a_million_scores_are_the_highest_positive_ones(positives: int, k: int):
+    rng = np.random.default_rng(positives + k)
+    scores = np.zeros(1_000_000, dtype=np.float32)
+    rows = rng.choice(len(scores), positives, replace=False)
+    # Rounded, so that many scores tie, as BM25's do for passages sharing one rare word.
+    scores[rows] = np.round(rng.gamma(2.0, 2.0, positives), 1).astype(np.float32) + 0.1
+    got = top_rows(scores, k)
+    expected = np.sort(scores[scores > 0])[::-1][:k]
+    assert len(set(got.tolist())) == len(got) == len(expected)
+    np.testing.assert_array_equal(np.sort(scores[got])[::-1], expected)
