@@ -326,7 +326,7 @@ class _BuildWriter:
         dense = dense_spec(len(self.slots), ann_from)
         if dense["kind"] == "hnsw":
             vectors = open_column(self.folder / "vectors", self.columns["vectors"])
-            dense = write_ann(self.folder / ANN_FILE, vectors)
+            write_ann(self.folder / ANN_FILE, vectors)
             self.files[ANN_FILE] = file_digest(self.folder / ANN_FILE)
         write_manifest(
             self.folder,

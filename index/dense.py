@@ -52,8 +52,10 @@ def ef_search_for(passages: int) -> int:
 def dense_spec(passages: int, ann_from: int) -> dict:
     """The manifest's ``dense`` entry this version writes for ``passages`` passages: exact
     search below ``ann_from``, else the graph with its build parameters."""
-    if passages < ann_from:
-        return {"kind": "flat"}
+    return {"kind": "flat"} if passages < ann_from else _graph_spec()
+
+
+def _graph_spec() -> dict:
     return {"kind": "hnsw", "m": HNSW_M, "ef_construction": EF_CONSTRUCTION}
 
 
@@ -68,7 +70,7 @@ def write_ann(path: Path, vectors: np.ndarray) -> dict:
     for start in range(0, len(vectors), _ADD_CHUNK):
         index.add(np.ascontiguousarray(vectors[start : start + _ADD_CHUNK], dtype=np.float32))
     faiss.write_index(index, str(path))
-    return dense_spec(len(vectors), 0)
+    return _graph_spec()
 
 
 class DenseIndex:
